@@ -1,0 +1,12 @@
+import { render } from 'preact';
+import { blobDownload, Options } from '../../components/Options';
+import { pickLang, sendToBackground as send, translate as t } from '../../components/shared';
+import './style.css';
+
+const locale = navigator.language;
+document.documentElement.lang = pickLang(locale);
+document.title = t('optionsTitle');
+const app = document.getElementById('app');
+if (app) {
+  render(<Options send={send} t={t} locale={locale} saveFile={blobDownload(document)} now={Date.now} />, app);
+}

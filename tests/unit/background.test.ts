@@ -1,0 +1,485 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import {
+  type BackgroundDeps,
+  createBackground,
+  type MessageSenderLike,
+  SYNC_ALARM,
+} from '../../lib/background';
+import type { HelloReply, LookupReply, OptionsState, PopupState, Reply } from '../../lib/messages';
+import { openLeakwatchDb } from '../../lib/store';
+import { freshDbName } from './helpers/db';
+import { newSigner, signedList, TEST_NOW, type TestListOptions, type TestSigner } from './helpers/lists';
+
+const EXT = `chrome-extension://${fakeBrowser.runtime.id}`;
+const BUNDLED_URL = `${EXT}/lists/default.lwl`;
+const BUNDLED_KEY_URL = `${EXT}/lists/default.pub`;
+const PAGE = 'https://news.example/story';
+const HOUR = 3_600_000;
+const FP_KEY = 'lw-shingle64-v1:5:4:40';
+
+const content = (tabId = 7, url = PAGE, frameId = 0): MessageSenderLike => ({
+  id: fakeBrowser.runtime.id,
+  url,
+  frameId,
+  tab: { id: tabId, url },
+});
+const extensionPage: MessageSenderLike = { id: fakeBrowser.runtime.id, url: `${EXT}/options.html` };
+
+const block = (hashtags: string[], fingerprints: number[] = []) => ({
+  hashtags,
+  urls: [],
+  fingerprints: { [FP_KEY]: fingerprints },
+});
+const finding = {
+  kind: 'hashtag' as const,
+  listId: 'test-list',
+  entry: 'test-leak',
+  strength: { matched: 1, total: 1 },
+};
+
+/** The network and the extension package: URL -> body; anything else fails like an offline fetch. */
+class Files {
+  readonly routes = new Map<string, () => Response>();
+  readonly calls: string[] = [];
+
+  serve(url: string, body: Uint8Array | string, init: ResponseInit = {}): void {
+    this.routes.set(url, () => new Response(typeof body === 'string' ? body : new Uint8Array(body), init));
+  }
+
+  readonly fetch: BackgroundDeps['fetch'] = async (url) => {
+    this.calls.push(url);
+    const route = this.routes.get(url);
+    if (!route) throw new TypeError('fetch failed');
+    return route();
+  };
+}
+
+let signer: TestSigner;
+let files: Files;
+let dbName: string;
+let clock: number;
+
+async function list(options: TestListOptions = {}, by: TestSigner = signer): Promise<Uint8Array> {
+  return signedList(by, options);
+}
+
+function makeBackground(overrides: Partial<BackgroundDeps> = {}) {
+  return createBackground({
+    browser: fakeBrowser,
+    fetch: files.fetch,
+    now: () => clock,
+    random: () => 0.5,
+    openDb: () => openLeakwatchDb(dbName),
+    build: { listUrl: null, publicKeys: [] },
+    ...overrides,
+  });
+}
+
+type Bg = ReturnType<typeof makeBackground>;
+
+async function ask<T>(bg: Bg, message: unknown, sender: MessageSenderLike = extensionPage): Promise<T> {
+  const reply = await bg.handleMessage(message, sender);
+  if (!reply.ok) throw new Error(`unexpected refusal: ${reply.error}`);
+  return reply.value as T;
+}
+
+beforeEach(async () => {
+  fakeBrowser.reset();
+  signer = await newSigner();
+  files = new Files();
+  dbName = freshDbName();
+  clock = TEST_NOW;
+  files.serve(BUNDLED_URL, await list());
+  files.serve(BUNDLED_KEY_URL, `${signer.publicKeyText}\n`);
+});
+
+describe('lists and lookups', () => {
+  it('installs the packaged list on install and matches blocks against it', async () => {
+    const bg = makeBackground();
+    await bg.onInstalled();
+    const hello = await ask<HelloReply>(bg, { type: 'hello' }, content());
+    expect(hello).toEqual({
+      scan: true,
+      researchMode: false,
+      paramSets: [{ algorithm: 'lw-shingle64-v1', k: 5, w: 4, bits: 40, threshold: 2, minWords: 0 }],
+    });
+    const { results } = await ask<LookupReply>(
+      bg,
+      {
+        type: 'lookup',
+        blocks: [block(['testleaks']), block(['unrelated'], [11, 33]), block(['unrelated'], [11])],
+      },
+      content(),
+    );
+    expect(results[0]).toEqual([
+      expect.objectContaining({ kind: 'hashtag', listId: 'test-list', entry: 'test-leak' }),
+    ]);
+    expect(results[1]).toEqual([
+      expect.objectContaining({ kind: 'fingerprint', strength: { matched: 2, total: 2 } }),
+    ]);
+    expect(results[2]).toEqual([]);
+  });
+
+  it('works offline on first use: a lookup before any event waits for the packaged list', async () => {
+    const bg = makeBackground();
+    expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(true);
+    expect(files.calls.filter((u) => u.startsWith('https:'))).toEqual([]);
+  });
+
+  it('uses a build-time list server instead of the packaged list', async () => {
+    const url = 'https://lists.example/leaks.lwl';
+    files.serve(url, await list({ version: 4 }));
+    const bg = makeBackground({ build: { listUrl: url, publicKeys: [signer.publicKeyText] } });
+    await bg.onInstalled();
+    const { subscriptions } = await ask<OptionsState>(bg, { type: 'get-options' });
+    expect(subscriptions).toEqual([expect.objectContaining({ url, origin: 'build', lastError: null })]);
+    expect(subscriptions[0]?.active?.version).toBe(4);
+    expect(files.calls).not.toContain(BUNDLED_URL);
+  });
+
+  it('shows an unreachable build-time server as an error and does not scan', async () => {
+    const bg = makeBackground({
+      build: { listUrl: 'https://down.example/l.lwl', publicKeys: [signer.publicKeyText] },
+    });
+    await bg.onInstalled();
+    const { subscriptions } = await ask<OptionsState>(bg, { type: 'get-options' });
+    expect(subscriptions[0]).toMatchObject({
+      active: null,
+      lastError: expect.stringMatching(/could not reach/),
+    });
+    expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(false);
+  });
+
+  it('reloads the active lists from IndexedDB when the worker restarts', async () => {
+    await makeBackground().onInstalled();
+    files.routes.clear();
+    files.calls.length = 0;
+    const restarted = makeBackground();
+    const { results } = await ask<LookupReply>(
+      restarted,
+      { type: 'lookup', blocks: [block(['testleaks'])] },
+      content(),
+    );
+    expect(results[0]).toHaveLength(1);
+    expect(files.calls).not.toContain(BUNDLED_URL);
+  });
+
+  it('keeps the list in use when an update fails, and shows why', async () => {
+    const bg = makeBackground();
+    await bg.onInstalled();
+    const tampered = await list({ version: 2 });
+    tampered[30] = tampered[30]! ^ 0xff;
+    files.serve(BUNDLED_URL, tampered);
+    const { subscriptions } = await ask<OptionsState>(bg, { type: 'update-now' });
+    expect(subscriptions[0]).toMatchObject({
+      origin: 'bundled',
+      lastError: expect.stringMatching(/^refused the downloaded list/),
+      nextSync: clock + 22.5 * 60_000,
+    });
+    expect(subscriptions[0]?.active?.version).toBe(1);
+    const { results } = await ask<LookupReply>(
+      bg,
+      { type: 'lookup', blocks: [block(['testleaks'])] },
+      content(),
+    );
+    expect(results[0]).toHaveLength(1);
+  });
+
+  it('gives entry texts for warnings, without the hashtags and link patterns', async () => {
+    const bg = makeBackground();
+    const { details } = await ask<{ details: Record<string, unknown>[] }>(
+      bg,
+      {
+        type: 'entry-details',
+        entries: [
+          { listId: 'test-list', entry: 'test-leak' },
+          { listId: 'x', entry: 'y' },
+        ],
+      },
+      content(),
+    );
+    expect(details).toHaveLength(1);
+    expect(details[0]).toMatchObject({
+      listId: 'test-list',
+      entry: 'test-leak',
+      listVersion: 1,
+      authority: 'Test authority',
+    });
+    expect(details[0]).not.toHaveProperty('hashtags');
+    expect(details[0]).not.toHaveProperty('urlPatterns');
+  });
+});
+
+describe('message checks', () => {
+  it('refuses privileged requests from content scripts', async () => {
+    const bg = makeBackground();
+    const message = {
+      type: 'add-subscription',
+      url: 'https://evil.example/l.lwl',
+      publicKey: signer.publicKeyText,
+    };
+    const reply = await bg.handleMessage(message, content());
+    expect(reply).toEqual({ ok: false, error: '"add-subscription" is not allowed from a web page' });
+    for (const type of ['get-options', 'clear-log', 'update-now']) {
+      expect((await bg.handleMessage({ type }, content())).ok).toBe(false);
+    }
+    expect((await ask<OptionsState>(bg, { type: 'get-options' })).subscriptions).toHaveLength(1);
+  });
+
+  it('accepts options requests from extension pages, also when opened in a tab', async () => {
+    const bg = makeBackground();
+    const inTab = { ...extensionPage, tab: { id: 3, url: `${EXT}/options.html` } };
+    expect((await bg.handleMessage({ type: 'get-options' }, inTab)).ok).toBe(true);
+  });
+
+  it('answers invalid messages with ok:false', async () => {
+    const bg = makeBackground();
+    const invalid: unknown[] = [
+      null,
+      'hello',
+      {},
+      { type: 'nope' },
+      { type: 'lookup' },
+      { type: 'hello', extra: 1 },
+      { type: 'report', flaggedBlocks: -1, findings: [] },
+      { type: 'report', flaggedBlocks: 1, findings: [finding], pageUrl: 'https://elsewhere.example/' },
+      { type: 'popup-state', tabId: 'seven' },
+    ];
+    for (const message of invalid) {
+      const reply: Reply<unknown> = await bg.handleMessage(message, content());
+      expect(reply).toEqual({ ok: false, error: 'invalid request' });
+    }
+  });
+
+  it('refuses messages from other extensions', async () => {
+    const bg = makeBackground();
+    const reply = await bg.handleMessage({ type: 'get-options' }, { id: 'another-extension' });
+    expect(reply.ok).toBe(false);
+  });
+});
+
+describe('tabs, badge and research log', () => {
+  async function popup(bg: Bg, tabId = 7) {
+    return ask<PopupState>(bg, { type: 'popup-state', tabId });
+  }
+
+  it('sets the per-tab badge from reports of all frames and clears it on navigation', async () => {
+    const bg = makeBackground();
+    await bg.onInstalled();
+    await ask(bg, { type: 'report', flaggedBlocks: 2, findings: [finding] }, content(7));
+    await ask(bg, { type: 'report', flaggedBlocks: 1, findings: [finding] }, content(7, PAGE, 3));
+    expect(await fakeBrowser.action.getBadgeText({ tabId: 7 })).toBe('3');
+    expect(await fakeBrowser.action.getBadgeText({ tabId: 8 })).toBe('');
+    const state = await popup(bg);
+    expect(state).toMatchObject({
+      host: 'news.example',
+      paused: false,
+      flaggedBlocks: 3,
+      findings: [finding],
+    });
+    expect(state.entries.map((e) => e.entry.id)).toEqual(['test-leak']);
+
+    await bg.onTabUpdated(7, { status: 'loading', url: `${PAGE}#comments` });
+    expect(await fakeBrowser.action.getBadgeText({ tabId: 7 })).toBe('3');
+    await bg.onTabUpdated(7, { status: 'loading' });
+    expect(await fakeBrowser.action.getBadgeText({ tabId: 7 })).toBe('');
+    expect((await popup(bg)).flaggedBlocks).toBe(0);
+  });
+
+  it('starts over when the tab reports from a new page', async () => {
+    const bg = makeBackground();
+    await ask(bg, { type: 'report', flaggedBlocks: 2, findings: [finding] }, content(7, PAGE, 3));
+    await ask(
+      bg,
+      { type: 'report', flaggedBlocks: 0, findings: [] },
+      content(7, 'https://news.example/next'),
+    );
+    expect(await fakeBrowser.action.getBadgeText({ tabId: 7 })).toBe('');
+  });
+
+  it('keeps what tabs reported across a worker restart', async () => {
+    await ask(makeBackground(), { type: 'report', flaggedBlocks: 4, findings: [finding] }, content(7));
+    expect((await popup(makeBackground())).flaggedBlocks).toBe(4);
+  });
+
+  it('logs findings in research mode, once each, with the page URL from the browser', async () => {
+    const bg = makeBackground();
+    await ask(bg, { type: 'report', flaggedBlocks: 1, findings: [finding] }, content(7));
+    expect((await ask<OptionsState>(bg, { type: 'get-options' })).log).toEqual([]);
+
+    await ask(bg, { type: 'set-research-mode', on: true });
+    await bg.onTabUpdated(7, { status: 'loading' });
+    clock += 1000;
+    await ask(bg, { type: 'report', flaggedBlocks: 1, findings: [finding] }, content(7));
+    await ask(bg, { type: 'report', flaggedBlocks: 1, findings: [finding] }, content(7));
+    const { log, researchMode } = await ask<OptionsState>(bg, { type: 'get-options' });
+    expect(researchMode).toBe(true);
+    expect(log).toEqual([
+      {
+        time: clock,
+        pageUrl: PAGE,
+        listId: 'test-list',
+        entry: 'test-leak',
+        kind: 'hashtag',
+        matched: 1,
+        total: 1,
+      },
+    ]);
+    expect((await ask<OptionsState>(bg, { type: 'clear-log' })).log).toEqual([]);
+  });
+
+  it('refuses a report that does not come from a tab', async () => {
+    const bg = makeBackground();
+    const reply = await bg.handleMessage({ type: 'report', flaggedBlocks: 1, findings: [] }, extensionPage);
+    expect(reply).toEqual({ ok: false, error: 'a report must come from a tab' });
+  });
+
+  it('does not scan paused sites', async () => {
+    const bg = makeBackground();
+    const { pausedSites } = await ask<OptionsState>(bg, {
+      type: 'set-site-paused',
+      host: 'News.Example',
+      paused: true,
+    });
+    expect(pausedSites).toEqual(['news.example']);
+    expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(false);
+    const { results } = await ask<LookupReply>(
+      bg,
+      { type: 'lookup', blocks: [block(['testleaks'])] },
+      content(),
+    );
+    expect(results).toEqual([[]]);
+    expect((await popup(bg)).paused).toBe(false); // no report yet: the popup's tab URL is unknown
+    await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: false });
+    expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(true);
+  });
+});
+
+describe('subscriptions', () => {
+  it('validates, syncs and removes user subscriptions; built-in ones cannot be removed', async () => {
+    const bg = makeBackground();
+    const add = (url: string, publicKey = signer.publicKeyText) =>
+      bg.handleMessage({ type: 'add-subscription', url, publicKey }, extensionPage);
+
+    expect(await add('http://lists.example/l.lwl')).toEqual({
+      ok: false,
+      error: 'list URL must use https (plain http only for 127.0.0.1 or localhost)',
+    });
+    expect(await add('https://lists.example/l.lwl', 'ed25519:nope')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^public key/),
+    });
+
+    const other = await newSigner();
+    const url = 'http://127.0.0.1:8080/l.lwl';
+    files.serve(url, await list({ listId: 'user-list', hashtags: ['userleaks'] }, other));
+    const added = await add(url, other.publicKeyText);
+    expect(added.ok).toBe(true);
+    const options = await ask<OptionsState>(bg, { type: 'get-options' });
+    const user = options.subscriptions.find((s) => s.origin === 'user');
+    expect(user).toMatchObject({
+      url,
+      lastError: null,
+      active: expect.objectContaining({ listId: 'user-list' }),
+    });
+    expect(await add(url, other.publicKeyText)).toEqual({
+      ok: false,
+      error: 'this list is already subscribed',
+    });
+
+    const { results } = await ask<LookupReply>(
+      bg,
+      { type: 'lookup', blocks: [block(['userleaks'])] },
+      content(),
+    );
+    expect(results[0]).toEqual([expect.objectContaining({ listId: 'user-list' })]);
+
+    const removed = await ask<OptionsState>(bg, { type: 'remove-subscription', id: user!.id });
+    expect(removed.subscriptions.map((s) => s.origin)).toEqual(['bundled']);
+    expect(
+      await bg.handleMessage({ type: 'remove-subscription', id: 'bundled' }, extensionPage),
+    ).toMatchObject({
+      ok: false,
+    });
+    const after = await ask<LookupReply>(
+      makeBackground(),
+      { type: 'lookup', blocks: [block(['userleaks'])] },
+      content(),
+    );
+    expect(after.results).toEqual([[]]);
+  });
+
+  it('adds the subscriptions set by enterprise policy, skipping bad items', async () => {
+    const url = 'https://corp.example/leaks.lwl';
+    files.serve(url, await list({ listId: 'corp-list' }));
+    await fakeBrowser.storage.managed.set({
+      subscriptions: [
+        { url, publicKeys: [signer.publicKeyText] },
+        { url: 'ftp://corp.example/x', publicKeys: [signer.publicKeyText] },
+      ],
+    });
+    const bg = makeBackground();
+    await bg.onInstalled();
+    const { subscriptions } = await ask<OptionsState>(bg, { type: 'get-options' });
+    expect(subscriptions.map((s) => [s.origin, s.active?.listId])).toEqual([
+      ['bundled', 'test-list'],
+      ['managed', 'corp-list'],
+    ]);
+    const managed = subscriptions[1]!;
+    expect((await bg.handleMessage({ type: 'remove-subscription', id: managed.id }, extensionPage)).ok).toBe(
+      false,
+    );
+
+    await fakeBrowser.storage.managed.set({ subscriptions: [] });
+    await bg.onManagedChanged();
+    expect((await ask<OptionsState>(bg, { type: 'get-options' })).subscriptions).toHaveLength(1);
+  });
+});
+
+describe('schedule', () => {
+  it('sets an alarm for the next sync and updates when it fires', async () => {
+    const bg = makeBackground();
+    await bg.onInstalled();
+    expect((await fakeBrowser.alarms.get(SYNC_ALARM))?.scheduledTime).toBe(clock + 6 * HOUR);
+
+    files.serve(BUNDLED_URL, await list({ version: 2 }));
+    clock += HOUR;
+    await bg.onAlarm({ name: SYNC_ALARM });
+    expect((await ask<OptionsState>(bg, { type: 'get-options' })).subscriptions[0]?.active?.version).toBe(1);
+
+    clock += 6 * HOUR;
+    await bg.onAlarm({ name: SYNC_ALARM });
+    expect((await ask<OptionsState>(bg, { type: 'get-options' })).subscriptions[0]?.active?.version).toBe(2);
+    expect((await fakeBrowser.alarms.get(SYNC_ALARM))?.scheduledTime).toBe(clock + 6 * HOUR);
+  });
+
+  it('never sets the alarm sooner than 30 s', async () => {
+    const bg = makeBackground();
+    await bg.onInstalled();
+    files.serve(BUNDLED_URL, '', { status: 503, headers: { 'retry-after': '1' } });
+    await ask(bg, { type: 'update-now' });
+    expect((await fakeBrowser.alarms.get(SYNC_ALARM))?.scheduledTime).toBe(clock + 30_000);
+  });
+
+  it('does not postpone an overdue alarm when the worker restarts', async () => {
+    await makeBackground().onInstalled();
+    clock += 7 * HOUR;
+    await ask(makeBackground(), { type: 'get-options' });
+    expect((await fakeBrowser.alarms.get(SYNC_ALARM))?.scheduledTime).toBe(clock + 30_000);
+    clock += 10_000;
+    await ask(makeBackground(), { type: 'get-options' });
+    expect((await fakeBrowser.alarms.get(SYNC_ALARM))?.scheduledTime).toBe(clock + 20_000);
+  });
+
+  it('catches up at browser start only when a sync is overdue', async () => {
+    await makeBackground().onInstalled();
+    files.calls.length = 0;
+    await makeBackground().onStartup();
+    expect(files.calls).not.toContain(BUNDLED_URL);
+
+    clock += 7 * HOUR;
+    await makeBackground().onStartup();
+    expect(files.calls).toContain(BUNDLED_URL);
+  });
+});

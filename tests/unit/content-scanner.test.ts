@@ -1,0 +1,440 @@
+// @vitest-environment happy-dom
+import { Window } from 'happy-dom';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ContentScanner,
+  createContentScanner,
+  FLAG_ATTRIBUTE,
+  type MountWarning,
+  type PageReport,
+  type ScannerOptions,
+  type ScannerWindow,
+  WARNING_TAG,
+} from '../../lib/content-scanner';
+import { requestSchema } from '../../lib/messages';
+import type { FingerprintParams } from '../../utils/list-schema';
+import {
+  type BlockFeatures,
+  compileList,
+  extractFeatures,
+  type Finding,
+  matchFeatures,
+  paramsKeyOf,
+} from '../../utils/matcher';
+import { normaliseHashtag } from '../../utils/normalise';
+import { makeList } from './helpers/make-list';
+
+/**
+ * The scanner on happy-dom pages, with the real feature extraction and the real matcher behind a
+ * fake lookup. happy-dom implements innerText from computed styles (block boxes get line breaks,
+ * display:none is left out), which is what these tests rely on; no textContent fallback is needed.
+ */
+
+const PARAMS: FingerprintParams = {
+  algorithm: 'lw-shingle64-v1',
+  k: 5,
+  w: 4,
+  bits: 40,
+  threshold: 2,
+  minWords: 0,
+};
+const LEAK =
+  'the campaign treasurer asked that the transfer of the second tranche be delayed until after the vote ' +
+  'so that the accounts would not show it before the commission reviewed the filings next month';
+const leakFingerprints = extractFeatures(LEAK, [], [PARAMS]).fingerprints[paramsKeyOf(PARAMS)] ?? [];
+const LIST = compileList(
+  makeList(
+    { fingerprint: PARAMS },
+    [...leakFingerprints].sort((a, b) => a - b),
+  ),
+);
+const CLEAN =
+  'Weather tomorrow: sunny spells in the north, showers in the south, and a light breeze on the coast.';
+
+interface Harness {
+  win: ScannerWindow;
+  doc: Document;
+  scanner: ContentScanner;
+  lookups: BlockFeatures[][];
+  reports: PageReport[];
+  errors: unknown[];
+  mounted: { host: HTMLElement; block: HTMLElement; findings: readonly Finding[]; isPost: boolean }[];
+  removed: HTMLElement[];
+}
+
+const windows: Window[] = [];
+
+afterEach(async () => {
+  for (const w of windows.splice(0)) await w.happyDOM.close();
+});
+
+function setup(url: string, html: string, overrides: Partial<ScannerOptions> = {}): Harness {
+  const happy = new Window({ url, width: 1024, height: 768 });
+  windows.push(happy);
+  const win = happy as unknown as ScannerWindow;
+  win.document.body.innerHTML = html;
+  const h: Omit<Harness, 'scanner'> = {
+    win,
+    doc: win.document,
+    lookups: [],
+    reports: [],
+    errors: [],
+    mounted: [],
+    removed: [],
+  };
+  const mountWarning: MountWarning = (host, block, findings, placement) => {
+    h.mounted.push({ host, block, findings, isPost: placement.isPost });
+    return {
+      update: (f) => {
+        h.mounted.push({ host, block, findings: f, isPost: placement.isPost });
+      },
+      remove: () => {
+        h.removed.push(block);
+      },
+    };
+  };
+  const scanner = createContentScanner({
+    window: win,
+    paramSets: [PARAMS],
+    lookup: async (blocks) => {
+      h.lookups.push(blocks);
+      return blocks.map((b) => matchFeatures([LIST], b));
+    },
+    report: (r) => h.reports.push(r),
+    mountWarning,
+    onError: (e) => h.errors.push(e),
+    reportDelayMs: 0,
+    ...overrides,
+  });
+  return { ...h, scanner };
+}
+
+async function settle(h: Harness): Promise<void> {
+  // Mutation records are delivered as microtasks; let them queue work before waiting for idle.
+  await new Promise((r) => setTimeout(r, 0));
+  await h.scanner.whenIdle();
+  await new Promise((r) => setTimeout(r, 5));
+}
+
+const allBlocks = (h: Harness) => h.lookups.flat();
+
+describe('content scanner', () => {
+  it('leaves a page where nothing matches exactly as it was', async () => {
+    const html = `<main><article><h1>Forecast</h1><p>${CLEAN}</p><p>More: <a href="/w">details</a></p></article>
+      <ul><li>One item</li><li>Two items</li></ul></main>`;
+    const h = setup('https://news.example/', html);
+    const before = h.doc.documentElement.outerHTML;
+    h.scanner.start();
+    await settle(h);
+    expect(allBlocks(h).length).toBeGreaterThanOrEqual(5);
+    expect(h.doc.documentElement.outerHTML).toBe(before);
+    expect(h.doc.querySelector(WARNING_TAG)).toBeNull();
+    expect(h.reports).toEqual([]);
+    expect(h.errors).toEqual([]);
+  });
+
+  it('cuts an article into paragraph blocks and flags only the one that quotes the leak', async () => {
+    const h = setup(
+      'https://news.example/story',
+      `<article><h1>Title</h1><p id="a">${CLEAN}</p><p id="b">A source says: ${LEAK}.</p><p id="c">${CLEAN}</p></article>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    const b = h.doc.getElementById('b')!;
+    expect(b.getAttribute(FLAG_ATTRIBUTE)).toBe('leak-a');
+    expect(b.previousElementSibling?.localName).toBe(WARNING_TAG);
+    expect(h.doc.getElementById('a')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(false);
+    expect(h.doc.querySelectorAll(WARNING_TAG)).toHaveLength(1);
+    expect(h.mounted).toHaveLength(1);
+    expect(h.mounted[0]).toMatchObject({ block: b, isPost: false });
+    expect(h.mounted[0]?.findings[0]).toMatchObject({
+      kind: 'fingerprint',
+      listId: 'test-list',
+      entry: 'leak-a',
+    });
+    // The article itself has no text of its own: it is not a block.
+    expect(h.doc.querySelector('article')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(false);
+  });
+
+  it('treats an X post as one block and flags the post container', async () => {
+    const h = setup(
+      'https://x.com/home',
+      `<div id="feed"><article data-testid="tweet" id="t1"><div><span>Jane</span></div>
+        <div data-testid="tweetText"><p>Look at this</p><p>#MacronLeaks</p></div>
+        <div role="group"><button>Reply</button></div></article>
+       <article data-testid="tweet" id="t2"><div data-testid="tweetText">${CLEAN}</div></article></div>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    const t1 = h.doc.getElementById('t1')!;
+    expect(t1.getAttribute(FLAG_ATTRIBUTE)).toBe('leak-a');
+    expect(t1.previousElementSibling?.localName).toBe(WARNING_TAG);
+    expect(h.mounted).toHaveLength(1);
+    expect(h.mounted[0]).toMatchObject({ block: t1, isPost: true });
+    // One block per post: the inner <p> and <div> of the post are not blocks of their own.
+    expect(allBlocks(h)).toHaveLength(2);
+    expect(h.doc.querySelectorAll(`[${FLAG_ATTRIBUTE}]`)).toHaveLength(1);
+  });
+
+  it('reads rendered text: adjacent paragraphs are not glued, hidden text is left out', async () => {
+    const h = setup(
+      'https://x.com/home',
+      `<article data-testid="tweet"><div data-testid="tweetText"><p>#Macron</p><p>Leaks today</p></div></article>
+       <p>visible<span style="display:none">#hiddenleak</span> words</p>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    const tags = allBlocks(h).flatMap((b) => b.hashtags);
+    expect(tags).toContain(normaliseHashtag('Macron'));
+    expect(tags).not.toContain(normaliseHashtag('MacronLeaks'));
+    expect(tags).not.toContain(normaliseHashtag('hiddenleak'));
+    expect(h.doc.querySelector(`[${FLAG_ATTRIBUTE}]`)).toBeNull();
+  });
+
+  it('sends links as absolute URLs and flags a block that links to the leak', async () => {
+    const h = setup(
+      'https://leaks.example.net/blog/post',
+      `<p id="p">Download it <a href="/dump/emails.zip">here</a> or <a href="javascript:void(0)">not</a>.</p>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(allBlocks(h)[0]?.urls).toEqual(['https://leaks.example.net/dump/emails.zip']);
+    expect(h.doc.getElementById('p')!.getAttribute(FLAG_ATTRIBUTE)).toBe('leak-a');
+    expect(h.mounted[0]?.findings.map((f) => f.kind)).toEqual(['url']);
+  });
+
+  it('gives a block its own text only: nested blocks are blocks of their own', async () => {
+    const h = setup(
+      'https://site.example/',
+      `<div id="outer">Intro text<div id="inner">#MacronLeaks</div> outro</div>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(h.doc.getElementById('inner')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
+    expect(h.doc.getElementById('outer')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(false);
+  });
+
+  it('never reads scripts, form fields or what the reader is typing', async () => {
+    const h = setup(
+      'https://site.example/',
+      `<div><script>var s = "#MacronLeaks";</script></div><textarea>#MacronLeaks</textarea>
+       <div contenteditable="true"><p>#MacronLeaks draft</p></div>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(allBlocks(h).flatMap((b) => b.hashtags)).toEqual([]);
+    expect(h.doc.querySelector(WARNING_TAG)).toBeNull();
+  });
+
+  it('scans added posts, rescans changed text, and never rescans unchanged blocks', async () => {
+    const h = setup(
+      'https://x.com/home',
+      `<div id="feed"><article data-testid="tweet">${CLEAN}</article></div>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(1);
+
+    const feed = h.doc.getElementById('feed')!;
+    const post = h.doc.createElement('article');
+    post.setAttribute('data-testid', 'tweet');
+    post.innerHTML = `<div data-testid="tweetText">${CLEAN} again</div>`;
+    feed.append(post);
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(2);
+    expect(post.hasAttribute(FLAG_ATTRIBUTE)).toBe(false);
+
+    // A sibling added next to an unchanged post does not make it be read again.
+    feed.append(h.doc.createElement('span'));
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(2);
+
+    // The post's text changes (an SPA re-render): read again, flagged now.
+    (post.querySelector('[data-testid="tweetText"]')!.firstChild as Text).data = `quoting: ${LEAK}`;
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(3);
+    expect(post.getAttribute(FLAG_ATTRIBUTE)).toBe('leak-a');
+
+    // And back to harmless text: the warning and flag go away.
+    (post.querySelector('[data-testid="tweetText"]')!.firstChild as Text).data = CLEAN;
+    await settle(h);
+    expect(post.hasAttribute(FLAG_ATTRIBUTE)).toBe(false);
+    expect(h.doc.querySelector(WARNING_TAG)).toBeNull();
+    expect(h.removed).toEqual([post]);
+  });
+
+  it('batches at most 200 blocks per lookup and works in small slices', async () => {
+    const paragraphs = Array.from(
+      { length: 450 },
+      (_, i) => `<p>Paragraph number ${i} of a long page.</p>`,
+    ).join('');
+    const h = setup('https://site.example/', paragraphs, { sliceBlocks: 10_000, sliceMs: 10_000 });
+    h.scanner.start();
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(450);
+    expect(Math.max(...h.lookups.map((l) => l.length))).toBe(200);
+
+    const sliced = setup('https://site.example/', paragraphs, { sliceBlocks: 10 });
+    sliced.scanner.start();
+    await settle(sliced);
+    expect(allBlocks(sliced)).toHaveLength(450);
+    expect(sliced.lookups.length).toBeGreaterThanOrEqual(45);
+    expect(Math.max(...sliced.lookups.map((l) => l.length))).toBeLessThanOrEqual(10);
+    const measures = sliced.win.performance.getEntriesByName('leakwatch-scan');
+    expect(measures.length).toBeGreaterThanOrEqual(45);
+  });
+
+  it('only queues work in the observer callback', async () => {
+    const h = setup('https://site.example/', `<p>${CLEAN}</p>`);
+    h.scanner.start();
+    await settle(h);
+    const p = h.doc.createElement('p');
+    p.textContent = '#MacronLeaks';
+    h.doc.body.append(p);
+    // Mutation records have been delivered, but no slice has run yet.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(allBlocks(h)).toHaveLength(1);
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(2);
+    expect(p.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
+  });
+
+  it('reports flagged blocks and distinct findings, debounced', async () => {
+    const h = setup(
+      'https://site.example/',
+      `<p>#MacronLeaks one</p><p>#MacronLeaks two</p><p>${LEAK}</p><p>${CLEAN}</p>`,
+      { reportDelayMs: 20 },
+    );
+    h.scanner.start();
+    await settle(h);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(h.reports).toHaveLength(1);
+    expect(h.reports[0]?.flaggedBlocks).toBe(3);
+    expect(h.reports[0]?.findings.map((f) => f.kind).sort()).toEqual(['fingerprint', 'hashtag']);
+  });
+
+  it('puts back a warning the page removes or restyles, and gives up on a page that keeps at it', async () => {
+    const h = setup('https://site.example/', `<div id="wrap"><p id="p">#MacronLeaks</p></div>`);
+    h.scanner.start();
+    await settle(h);
+    const p = h.doc.getElementById('p')!;
+    const host = p.previousElementSibling as HTMLElement;
+    const pinned = host.getAttribute('style');
+    expect(pinned).toContain('display: block !important');
+
+    host.remove();
+    await settle(h);
+    expect(p.previousElementSibling).toBe(host);
+
+    host.setAttribute('style', 'display: none');
+    await settle(h);
+    expect(host.getAttribute('style')).toBe(pinned);
+
+    for (let i = 0; i < 5; i++) {
+      host.remove();
+      await settle(h);
+    }
+    expect(host.isConnected).toBe(false);
+    expect(h.removed).toEqual([p]);
+    expect(h.errors).toEqual([]);
+  });
+
+  it('drops the warning of a block the page removed, and flags it again when it comes back', async () => {
+    const h = setup('https://site.example/', `<div id="wrap"><p id="p">#MacronLeaks</p></div>`, {
+      reportDelayMs: 0,
+    });
+    h.scanner.start();
+    await settle(h);
+    const p = h.doc.getElementById('p')!;
+    p.remove();
+    await settle(h);
+    expect(h.doc.querySelector(WARNING_TAG)).toBeNull();
+    expect(h.reports.at(-1)?.flaggedBlocks).toBe(0);
+
+    h.doc.getElementById('wrap')!.append(p);
+    await settle(h);
+    expect(p.previousElementSibling?.localName).toBe(WARNING_TAG);
+  });
+
+  it('reports a failed lookup instead of throwing, and leaves the page alone', async () => {
+    const h = setup('https://site.example/', `<p>#MacronLeaks</p>`, {
+      lookup: () => Promise.reject(new Error('background gone')),
+    });
+    const before = h.doc.body.innerHTML;
+    h.scanner.start();
+    await settle(h);
+    expect(h.errors.map(String)).toEqual(['Error: background gone']);
+    expect(h.doc.body.innerHTML).toBe(before);
+  });
+
+  it('survives a warning that fails to mount', async () => {
+    const h = setup('https://site.example/', `<p>#MacronLeaks</p><p>#MacronLeaks again</p>`, {
+      mountWarning: () => {
+        throw new Error('broken');
+      },
+    });
+    const before = h.doc.body.innerHTML;
+    h.scanner.start();
+    await settle(h);
+    expect(h.errors.map(String)).toEqual(['Error: broken', 'Error: broken']);
+    expect(h.doc.body.innerHTML).toBe(before);
+  });
+
+  it('keeps every request within the bounds the background enforces', async () => {
+    const links = Array.from({ length: 300 }, (_, i) => `<a href="/l${i}">l${i}</a>`).join(' ');
+    const tags = Array.from({ length: 300 }, (_, i) => `#tag${i}`).join(' ');
+    const words = Array.from({ length: 25_000 }, (_, i) => `w${i}`).join(' ');
+    const paragraphs = Array.from({ length: 250 }, (_, i) => `<p>Paragraph ${i}</p>`).join('');
+    const h = setup(
+      'https://site.example/',
+      `<p>${links}</p><p>${tags}</p><pre>${words}</pre><p>#${'x'.repeat(300)}</p>${paragraphs}`,
+      { sliceBlocks: 10_000, sliceMs: 10_000 },
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(254);
+    for (const blocks of h.lookups) {
+      expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(true);
+    }
+    expect(allBlocks(h)[0]?.urls).toHaveLength(200);
+    expect(allBlocks(h)[1]?.hashtags).toHaveLength(200);
+  });
+
+  it('takes every warning, flag and blur off the page when stopped', async () => {
+    const html = `<p id="p">#MacronLeaks</p><p>${CLEAN}</p>`;
+    const h = setup('https://site.example/', html);
+    h.scanner.start();
+    await settle(h);
+    expect(h.doc.querySelector(WARNING_TAG)).not.toBeNull();
+    h.scanner.stop();
+    expect(h.doc.body.innerHTML).toBe(html);
+    expect(h.removed).toHaveLength(1);
+
+    // Stopped means stopped: later changes are not looked at.
+    const count = allBlocks(h).length;
+    h.doc.body.insertAdjacentHTML('beforeend', '<p>#MacronLeaks</p>');
+    await settle(h);
+    expect(allBlocks(h).length).toBe(count);
+  });
+
+  it('does not throw when a lookup answer arrives after the block changed', async () => {
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const h = setup('https://site.example/', `<p id="p">#MacronLeaks</p>`, {
+      lookup: async (blocks) => {
+        await gate;
+        return blocks.map((b) => matchFeatures([LIST], b));
+      },
+    });
+    h.scanner.start();
+    await new Promise((r) => setTimeout(r, 10));
+    (h.doc.getElementById('p')!.firstChild as Text).data = CLEAN;
+    await new Promise((r) => setTimeout(r, 10));
+    release?.();
+    await settle(h);
+    expect(h.doc.querySelector(WARNING_TAG)).toBeNull();
+  });
+});

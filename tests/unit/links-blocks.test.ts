@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { htmlToBlocks, textToBlocks } from '../../utils/blocks';
+import { emlToParagraphs } from '../../utils/eml';
+import {
+  hashtagsInLink,
+  hostCandidates,
+  parseLink,
+  parseUrlPattern,
+  pathMatches,
+  urlsInText,
+} from '../../utils/links';
+import { normaliseHashtag } from '../../utils/normalise';
+
+function linkMatches(pattern: string, href: string): boolean {
+  const p = parseUrlPattern(pattern)!;
+  const l = parseLink(href);
+  return !!l && hostCandidates(l.host).includes(p.host) && pathMatches(l.path, p.path);
+}
+
+describe('link patterns', () => {
+  it.each([
+    ['leaks.example.net/dump', 'https://leaks.example.net/dump', true],
+    ['leaks.example.net/dump', 'http://www.leaks.example.net/dump/file.pdf?x=1#y', true],
+    ['leaks.example.net/dump', 'https://LEAKS.Example.NET/DUMP/', true],
+    ['leaks.example.net/dump', 'https://mirror.leaks.example.net/dump/a', true],
+    ['leaks.example.net/dump', 'https://leaks.example.net/dumpster', false],
+    ['leaks.example.net/dump', 'https://leaks.example.net/', false],
+    ['example.net', 'https://notexample.net/', false],
+    ['example.net', 'https://example.net.evil.org/', false],
+    ['example.net', 'https://sub.example.net/x', true],
+    ['bücher.example', 'https://xn--bcher-kva.example/a', true],
+    ['wikileaks.org/macron-emails', 'https://wikileaks.org/macron-emails/emailid/1', true],
+  ])('%s vs %s -> %s', (pattern, href, want) => {
+    expect(linkMatches(pattern, href)).toBe(want);
+  });
+
+  it('refuses patterns that are not host[/path]', () => {
+    expect(parseUrlPattern('not a url')).toBeNull();
+    expect(parseUrlPattern('localhost')).toBeNull();
+    expect(parseUrlPattern('javascript:alert(1)')).toBeNull();
+  });
+
+  it('finds hashtags in hashtag and search links', () => {
+    const want = normaliseHashtag('MacronLeaks');
+    for (const href of [
+      'https://x.com/hashtag/MacronLeaks?src=hashtag_click',
+      'https://twitter.com/search?q=%23MacronLeaks',
+      'https://mastodon.social/tags/macronleaks',
+      'https://bsky.app/hashtag/MacronLeaks',
+      'https://www.facebook.com/hashtag/macronleaks',
+    ]) {
+      expect(hashtagsInLink(href), href).toContain(want);
+    }
+    expect(hashtagsInLink('https://x.com/search?q=MacronLeaks%20news')).toEqual([]);
+  });
+
+  it('finds addresses typed in text', () => {
+    expect(urlsInText('see leaks.example.net/dump/x.zip, or https://a.example/b.')).toEqual([
+      'leaks.example.net/dump/x.zip',
+      'https://a.example/b',
+    ]);
+  });
+});
+
+describe('blocks', () => {
+  it('cuts articles into paragraphs and keeps inline markup inside one block', () => {
+    const blocks = htmlToBlocks(
+      '<html><head><title>t</title><style>p{}</style></head><body><article><h1>Title</h1><p>One <b>bold</b> word<br>next line</p><p>Two <a href="/x">link</a></p></article><script>var a</script></body></html>',
+      'https://site.example/page',
+    );
+    expect(blocks.map((b) => b.text)).toEqual(['Title', 'One bold word\nnext line', 'Two link']);
+    expect(blocks[2]!.links).toEqual(['https://site.example/x']);
+  });
+
+  it('keeps a feed post whole, whatever its inner blocks', () => {
+    const blocks = htmlToBlocks(
+      '<main><article data-testid="tweet"><div data-testid="tweetText"><p>first</p><p>second</p></div></article><div class="status"><p>toot</p></div></main>',
+    );
+    expect(blocks.map((b) => b.text.replace(/\s+/g, ' '))).toEqual(['first second', 'toot']);
+  });
+
+  it('cuts plain text at blank lines', () => {
+    expect(textToBlocks('a b\nc\n\n\nd\n  \ne').map((b) => b.text)).toEqual(['a b\nc', 'd', 'e']);
+  });
+
+  it('survives malformed markup', () => {
+    expect(() =>
+      htmlToBlocks('<p><b>unclosed <i>tags <div></p></span>&bogus; <a href="http://[::1">x'),
+    ).not.toThrow();
+  });
+});
+
+describe('e-mail', () => {
+  it('reads subject and decoded body parts, skipping attachments', () => {
+    const eml = [
+      'From: a@example.org',
+      'Subject: =?utf-8?Q?R=C3=A9union?= du lundi',
+      'Content-Type: multipart/mixed; boundary="XX"',
+      '',
+      '--XX',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      'Bonjour, la r=C3=A9union est d=C3=A9=',
+      'plac=C3=A9e.',
+      '--XX',
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
+      '',
+      btoa('<p>Second part</p>'),
+      '--XX',
+      'Content-Type: application/pdf',
+      'Content-Transfer-Encoding: base64',
+      '',
+      'JVBERi0xLjQ=',
+      '--XX--',
+      '',
+    ].join('\r\n');
+    expect(emlToParagraphs(eml).map((p) => p.trim())).toEqual([
+      'Réunion du lundi',
+      'Bonjour, la réunion est déplacée.',
+      'Second part',
+    ]);
+  });
+});

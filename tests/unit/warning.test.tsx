@@ -1,0 +1,251 @@
+// @vitest-environment happy-dom
+import { act } from 'preact/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SendRequest } from '../../components/shared';
+import {
+  createDetailsLoader,
+  createWarningMounter,
+  type LoadDetails,
+  type WarningOptions,
+} from '../../components/warning';
+import type { WarningView } from '../../lib/content-scanner';
+import { type EntryDetails, type Request, requestSchema } from '../../lib/messages';
+import type { Finding } from '../../utils/matcher';
+import { catalogTranslate } from './helpers/fake-i18n';
+
+const DETAILS: EntryDetails = {
+  listId: 'demo',
+  entry: 'macronleaks-2017',
+  listVersion: 7,
+  title: { en: 'MacronLeaks', fr: 'MacronLeaks (fr)' },
+  summary: { en: 'Summary', fr: 'Résumé' },
+  date: '2017-05-05',
+  warning: {
+    en: 'The CNCCEP warned that republishing these documents may be a criminal offence.',
+    fr: 'La CNCCEP a averti que republier ces documents peut constituer une infraction pénale.',
+  },
+  legalNotice: { en: 'Electoral Code L49.', fr: 'Code électoral L49.' },
+  authority: 'CNCCEP',
+  references: [],
+  mayIncludeForgeries: true,
+  fingerprintCount: 1000,
+  publisher: {
+    name: 'Demo publisher',
+    url: 'https://lists.example/',
+    disputeUrl: 'https://lists.example/dispute',
+  },
+};
+
+const FINDINGS: Finding[] = [
+  {
+    kind: 'hashtag',
+    listId: 'demo',
+    entry: 'macronleaks-2017',
+    strength: { matched: 1, total: 2 },
+    evidence: '#macronleaks',
+  },
+  { kind: 'fingerprint', listId: 'demo', entry: 'macronleaks-2017', strength: { matched: 6, total: 40 } },
+];
+
+const fixedDetails =
+  (details: EntryDetails[]): LoadDetails =>
+  async () =>
+    details;
+
+interface Mounted {
+  block: HTMLElement;
+  host: HTMLElement;
+  root: ShadowRoot;
+  view: WarningView;
+}
+
+async function mount(options: Partial<WarningOptions> = {}, blockStyle?: string): Promise<Mounted> {
+  document.body.innerHTML = '<div id="block"><p>post text</p></div>';
+  const block = document.getElementById('block')!;
+  if (blockStyle) block.setAttribute('style', blockStyle);
+  const host = document.createElement('leakwatch-warning');
+  block.before(host);
+  const mountWarning = createWarningMounter({
+    t: catalogTranslate('en'),
+    lang: 'en',
+    researchMode: false,
+    loadDetails: fixedDetails([DETAILS]),
+    ...options,
+  });
+  let view: WarningView | undefined;
+  await act(async () => {
+    view = mountWarning(host, block, FINDINGS, { isPost: true });
+  });
+  await act(async () => {});
+  return { block, host, root: host.shadowRoot!, view: view! };
+}
+
+const button = (root: ShadowRoot, name: string) =>
+  [...root.querySelectorAll('button')].find((b) => b.textContent === name) as HTMLButtonElement | undefined;
+
+afterEach(() => {
+  document.body.innerHTML = '';
+});
+
+describe('warning', () => {
+  it('says what was found, in a status region inside an open shadow root, and blurs the post', async () => {
+    const { block, root } = await mount();
+    const status = root.querySelector('[role="status"]')!;
+    expect(status.getAttribute('aria-live')).toBe('polite');
+    // Passages are the strongest evidence: the headline names them.
+    expect(status.textContent).toContain(
+      'This post contains passages associated with the leak “MacronLeaks”.',
+    );
+    expect(status.textContent).toContain(
+      'The CNCCEP warned that republishing these documents may be a criminal offence. (CNCCEP)',
+    );
+    expect(root.querySelector('style')?.textContent).toContain('.lw');
+    expect(block.style.getPropertyValue('filter')).toBe('blur(8px)');
+    expect(block.hasAttribute('inert')).toBe(true);
+  });
+
+  it('shows the content with one click on a real button, and can blur it again', async () => {
+    const { block, root } = await mount();
+    const show = button(root, 'Show anyway')!;
+    expect(show.type).toBe('button');
+    await act(async () => show.click());
+    expect(block.hasAttribute('style')).toBe(false);
+    expect(block.hasAttribute('inert')).toBe(false);
+    const again = button(root, 'Blur again')!;
+    await act(async () => again.click());
+    expect(block.hasAttribute('inert')).toBe(true);
+  });
+
+  it('gives the page its own inline style back', async () => {
+    const { block, view } = await mount({}, 'color: red; filter: contrast(2)');
+    expect(block.style.getPropertyValue('filter')).toBe('blur(8px)');
+    view.remove();
+    expect(block.style.getPropertyValue('color')).toBe('red');
+    expect(block.style.getPropertyValue('filter')).toBe('contrast(2)');
+    expect(block.style.getPropertyPriority('filter')).toBe('');
+    expect(block.style.getPropertyValue('pointer-events')).toBe('');
+  });
+
+  it('explains why in a disclosure: list, entry, matches, legal notice, forgeries', async () => {
+    const { root } = await mount();
+    const why = button(root, 'Why?')!;
+    const panel = root.getElementById(why.getAttribute('aria-controls')!)!;
+    expect(why.getAttribute('aria-expanded')).toBe('false');
+    expect(panel.hidden).toBe(true);
+    await act(async () => why.click());
+    expect(why.getAttribute('aria-expanded')).toBe('true');
+    expect(panel.hidden).toBe(false);
+    const text = panel.textContent ?? '';
+    expect(text).toContain('Demo publisher, version 7');
+    expect(text).toContain('MacronLeaks (2017-05-05)');
+    expect(text).toContain('Passages: 6 of the 40 text fingerprints match the leaked documents.');
+    expect(text).toContain('Hashtag #macronleaks, associated with this leak.');
+    // The authority's warning leads the notice itself; the disclosure does not repeat it.
+    expect(text).not.toContain('The CNCCEP warned');
+    expect(text).toContain('Electoral Code L49.');
+    expect(text).toContain('believed to mix forged documents');
+  });
+
+  it('links to the publisher to dispute, in a new tab, sending nothing', async () => {
+    const { root } = await mount();
+    const links = root.querySelectorAll('a');
+    expect(links).toHaveLength(1);
+    expect(links[0]?.getAttribute('href')).toBe('https://lists.example/dispute');
+    expect(links[0]?.getAttribute('target')).toBe('_blank');
+    expect(links[0]?.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(links[0]?.textContent).toBe('Not leaked material? (opens in a new tab)');
+  });
+
+  it('renders list strings as text only and never links to script', async () => {
+    const hostile: EntryDetails = {
+      ...DETAILS,
+      title: { en: '<img src=x onerror="alert(1)">', fr: 'x' },
+      warning: { en: '<b>bold</b><script>alert(2)</script>', fr: 'x' },
+      publisher: { ...DETAILS.publisher, disputeUrl: 'javascript:alert(3)' },
+    };
+    const { root } = await mount({ loadDetails: fixedDetails([hostile]) });
+    expect(root.querySelector('img, b, script')).toBeNull();
+    expect(root.querySelector('a')).toBeNull();
+    expect(root.textContent).toContain('<img src=x onerror="alert(1)">');
+  });
+
+  it('names the entry by its id until the details arrive', async () => {
+    const { root } = await mount({ loadDetails: () => new Promise<EntryDetails[]>(() => {}) });
+    expect(root.querySelector('[role="status"]')?.textContent).toContain('“macronleaks-2017”');
+    expect(root.textContent).toContain('Leaked document sets can include forgeries');
+  });
+
+  it('in research mode shows a compact line and leaves the post readable', async () => {
+    const { block, root } = await mount({ researchMode: true });
+    expect(root.querySelector('.lw-compact')).not.toBeNull();
+    expect(button(root, 'Show anyway')).toBeUndefined();
+    expect(block.hasAttribute('style')).toBe(false);
+    expect(block.hasAttribute('inert')).toBe(false);
+    expect(root.querySelector('[role="status"]')?.textContent).not.toContain('The CNCCEP warned');
+    await act(async () => button(root, 'Why?')!.click());
+    expect(root.querySelector('.lw-why')?.textContent).toContain(
+      'Warning from CNCCEPThe CNCCEP warned that republishing these documents may be a criminal offence.',
+    );
+  });
+
+  it('speaks French with French list texts', async () => {
+    const { root } = await mount({ t: catalogTranslate('fr'), lang: 'fr' });
+    const status = root.querySelector('[role="status"]')!;
+    expect(status.textContent).toContain(
+      'Cette publication contient des passages associés à la fuite « MacronLeaks (fr) ».',
+    );
+    expect(status.textContent).toContain('La CNCCEP a averti');
+    expect(root.querySelector('.lw')?.getAttribute('lang')).toBe('fr');
+    expect(button(root, 'Afficher quand même')).toBeDefined();
+  });
+
+  it('takes the blur off and empties the shadow root when removed', async () => {
+    const { block, root, view } = await mount();
+    view.remove();
+    expect(block.hasAttribute('style')).toBe(false);
+    expect(block.hasAttribute('inert')).toBe(false);
+    expect(root.querySelector('[role="status"]')).toBeNull();
+  });
+});
+
+describe('createDetailsLoader', () => {
+  it('asks once for entries wanted by many warnings, and asks again after a failure', async () => {
+    const requests: Request[] = [];
+    let fail = true;
+    const send = (async (request: Request) => {
+      requests.push(request);
+      if (fail) throw new Error('no background');
+      return { details: [DETAILS] };
+    }) as SendRequest;
+    const errors: unknown[] = [];
+    const load = createDetailsLoader(send, (e) => errors.push(e));
+    const ref = { listId: 'demo', entry: 'macronleaks-2017' };
+
+    expect(await load([ref])).toEqual([]);
+    expect(errors).toHaveLength(1);
+
+    fail = false;
+    const [a, b] = await Promise.all([load([ref]), load([ref, { listId: 'demo', entry: 'unknown' }])]);
+    expect(a).toEqual([DETAILS]);
+    expect(b).toEqual([DETAILS]);
+    expect(requests).toEqual([
+      { type: 'entry-details', entries: [ref] },
+      { type: 'entry-details', entries: [ref] },
+      { type: 'entry-details', entries: [{ listId: 'demo', entry: 'unknown' }] },
+    ]);
+    await load([ref]);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('asks for no more entries at once than the background accepts', async () => {
+    const requests: Request[] = [];
+    const send = (async (request: Request) => {
+      requests.push(request);
+      return { details: [] };
+    }) as SendRequest;
+    const load = createDetailsLoader(send, () => {});
+    await load(Array.from({ length: 150 }, (_, i) => ({ listId: 'demo', entry: `e${i}` })));
+    expect(requests).toHaveLength(1);
+    expect(requestSchema.safeParse(requests[0]).success).toBe(true);
+  });
+});

@@ -1,0 +1,221 @@
+import { hashtagsInLink, hostCandidates, parseLink, parseUrlPattern, pathMatches, urlsInText } from './links';
+import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
+import { extractHashtags, normaliseHashtag, tokenise } from './normalise';
+import { shingleFingerprints } from './shingle';
+
+/**
+ * Matching is split in two so that the list never reaches the page and the page text never
+ * reaches the background: `extractFeatures` runs where the text is (content script, CLI) and keeps
+ * only normalised hashtags, links and fingerprints; `matchFeatures` runs where the lists are.
+ */
+
+export interface CompiledList {
+  listId: string;
+  version: number;
+  meta: ListMeta;
+  params: FingerprintParams;
+  paramsKey: string;
+  /** All fingerprints of all entries, sorted; fingerprintEntry[i] is the entry of fingerprints[i]. */
+  fingerprints: Float64Array;
+  fingerprintEntry: Uint32Array;
+  hashtags: Map<string, number[]>;
+  urlPatterns: Map<string, { path: string; entry: number }[]>;
+}
+
+export interface BlockFeatures {
+  hashtags: string[];
+  urls: string[];
+  /** Fingerprints of every shingle of the block in text order, per parameter set (paramsKey). */
+  fingerprints: Record<string, number[]>;
+}
+
+export type FindingKind = 'hashtag' | 'fingerprint' | 'url';
+
+export interface Finding {
+  kind: FindingKind;
+  listId: string;
+  entry: string;
+  /** hashtag/url: matching items out of those in the block; fingerprint: distinct matching passages out of the block's. */
+  strength: { matched: number; total: number };
+  /** The matching hashtag or link host: never text of the leak. */
+  evidence?: string;
+}
+
+export function paramsKeyOf(p: FingerprintParams): string {
+  return `${p.algorithm}:${p.k}:${p.w}:${p.bits}`;
+}
+
+export function compileList(list: DecodedList): CompiledList {
+  const { meta } = list;
+  const total = list.fingerprints.reduce((s, f) => s + f.length, 0);
+  const pairs = new Float64Array(total);
+  const owners = new Uint32Array(total);
+  let at = 0;
+  list.fingerprints.forEach((fps, entry) => {
+    pairs.set(fps, at);
+    owners.fill(entry, at, at + fps.length);
+    at += fps.length;
+  });
+  const order = sortedOrder(pairs);
+  const fingerprints = new Float64Array(total);
+  const fingerprintEntry = new Uint32Array(total);
+  order.forEach((from, to) => {
+    fingerprints[to] = pairs[from]!;
+    fingerprintEntry[to] = owners[from]!;
+  });
+
+  const hashtags = new Map<string, number[]>();
+  const urlPatterns = new Map<string, { path: string; entry: number }[]>();
+  meta.entries.forEach((entry, i) => {
+    for (const tag of entry.hashtags) {
+      const key = normaliseHashtag(tag);
+      if (key) hashtags.set(key, [...(hashtags.get(key) ?? []), i]);
+    }
+    for (const text of entry.urlPatterns) {
+      const pattern = parseUrlPattern(text);
+      if (pattern)
+        urlPatterns.set(pattern.host, [
+          ...(urlPatterns.get(pattern.host) ?? []),
+          { path: pattern.path, entry: i },
+        ]);
+    }
+  });
+  return {
+    listId: meta.listId,
+    version: meta.version,
+    meta,
+    params: meta.fingerprint,
+    paramsKey: paramsKeyOf(meta.fingerprint),
+    fingerprints,
+    fingerprintEntry,
+    hashtags,
+    urlPatterns,
+  };
+}
+
+function sortedOrder(values: Float64Array): Uint32Array {
+  const order = new Uint32Array(values.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  return order.sort((a, b) => values[a]! - values[b]!);
+}
+
+export function extractFeatures(
+  text: string,
+  links: readonly string[],
+  paramSets: readonly FingerprintParams[],
+): BlockFeatures {
+  const allLinks = [...new Set([...links, ...urlsInText(text)])];
+  const hashtags = new Set(extractHashtags(text));
+  for (const link of allLinks) for (const tag of hashtagsInLink(link)) hashtags.add(tag);
+  const fingerprints: Record<string, number[]> = {};
+  if (paramSets.length > 0) {
+    const tokens = tokenise(text);
+    for (const p of paramSets) {
+      const key = paramsKeyOf(p);
+      if (!fingerprints[key]) fingerprints[key] = Array.from(shingleFingerprints(tokens, p.k, p.bits));
+    }
+  }
+  return { hashtags: [...hashtags], urls: allLinks, fingerprints };
+}
+
+/** First index of `value` in the sorted array, or -1. */
+function findFirst(sorted: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] === value ? lo : -1;
+}
+
+/**
+ * A long block offers more chances of chance matches, so it needs more evidence: one more
+ * matching passage per 1,000 distinct fingerprints in the block.
+ */
+export function requiredMatches(threshold: number, blockFingerprints: number): number {
+  return threshold + Math.floor(blockFingerprints / 1000);
+}
+
+export function matchFeatures(lists: readonly CompiledList[], features: BlockFeatures): Finding[] {
+  const findings: Finding[] = [];
+  for (const list of lists) {
+    const entries = list.meta.entries;
+    const tagHits = new Map<number, string[]>();
+    for (const tag of features.hashtags) {
+      for (const e of list.hashtags.get(tag) ?? []) tagHits.set(e, [...(tagHits.get(e) ?? []), tag]);
+    }
+    for (const [e, tags] of tagHits) {
+      findings.push({
+        kind: 'hashtag',
+        listId: list.listId,
+        entry: entries[e]!.id,
+        strength: { matched: tags.length, total: features.hashtags.length },
+        evidence: `#${tags[0]}`,
+      });
+    }
+
+    const urlHits = new Map<number, string[]>();
+    for (const href of features.urls) {
+      const link = parseLink(href);
+      if (!link) continue;
+      for (const host of hostCandidates(link.host)) {
+        for (const p of list.urlPatterns.get(host) ?? []) {
+          if (pathMatches(link.path, p.path))
+            urlHits.set(p.entry, [...(urlHits.get(p.entry) ?? []), link.host]);
+        }
+      }
+    }
+    for (const [e, hosts] of urlHits) {
+      findings.push({
+        kind: 'url',
+        listId: list.listId,
+        entry: entries[e]!.id,
+        strength: { matched: hosts.length, total: features.urls.length },
+        evidence: hosts[0],
+      });
+    }
+
+    const fps = features.fingerprints[list.paramsKey] ?? [];
+    if (fps.length === 0 || list.fingerprints.length === 0) continue;
+    const evidence = new Map<number, { distinct: Set<number>; words: number; coveredTo: number }>();
+    const k = list.params.k;
+    fps.forEach((fp, position) => {
+      let i = findFirst(list.fingerprints, fp);
+      if (i < 0) return;
+      for (; i < list.fingerprints.length && list.fingerprints[i] === fp; i++) {
+        const e = list.fingerprintEntry[i]!;
+        const seen = evidence.get(e) ?? { distinct: new Set<number>(), words: 0, coveredTo: 0 };
+        evidence.set(e, seen);
+        seen.distinct.add(fp);
+        // Union of the words under matching shingles; positions only grow, so one end suffices.
+        const end = position + k;
+        seen.words += Math.min(k, end - Math.max(position, seen.coveredTo));
+        seen.coveredTo = end;
+      }
+    });
+    const distinctInBlock = new Set(fps).size;
+    const needed = requiredMatches(list.params.threshold, distinctInBlock);
+    for (const [e, seen] of evidence) {
+      if (seen.distinct.size < needed || seen.words < list.params.minWords) continue;
+      findings.push({
+        kind: 'fingerprint',
+        listId: list.listId,
+        entry: entries[e]!.id,
+        strength: { matched: seen.distinct.size, total: distinctInBlock },
+      });
+    }
+  }
+  return findings;
+}
+
+/** Convenience for the CLI and tests: extract and match one block in one call. */
+export function scanBlock(
+  lists: readonly CompiledList[],
+  text: string,
+  links: readonly string[] = [],
+): Finding[] {
+  const params = [...new Map(lists.map((l) => [l.paramsKey, l.params])).values()];
+  return matchFeatures(lists, extractFeatures(text, links, params));
+}

@@ -1,0 +1,101 @@
+import { LeakwatchError } from './errors';
+
+/**
+ * Golomb-Rice coding of a sorted set of distinct integers below 2 ** 53. Gaps between neighbours
+ * (minus one) are coded as a unary quotient and `param` low bits, so a set of n values spread
+ * over 2 ** b costs about b - log2(n) + 1.5 bits per value. The encoding is canonical: one set
+ * has exactly one byte string (the parameter is derived from the set, padding bits are zero),
+ * and the decoder refuses anything else.
+ */
+
+export function riceParameter(values: Float64Array): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const mean = (values[n - 1]! + 1) / n;
+  return Math.max(0, Math.min(52, Math.floor(Math.log2(mean * Math.LN2))));
+}
+
+class BitWriter {
+  private bytes: Uint8Array;
+  private bitLength = 0;
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(Math.max(16, capacity));
+  }
+  private ensure(extraBits: number): void {
+    const needed = Math.ceil((this.bitLength + extraBits) / 8);
+    if (needed <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(needed, this.bytes.length * 2));
+    grown.set(this.bytes);
+    this.bytes = grown;
+  }
+  writeOnes(count: number): void {
+    this.ensure(count + 1);
+    for (let i = 0; i < count; i++) {
+      this.bytes[this.bitLength >>> 3]! |= 0x80 >>> (this.bitLength & 7);
+      this.bitLength++;
+    }
+    this.bitLength++; // the terminating zero
+  }
+  /** Writes the low `width` bits of value (a safe integer), most significant first. */
+  writeBits(value: number, width: number): void {
+    this.ensure(width);
+    for (let i = width - 1; i >= 0; i--) {
+      const bit = Math.floor(value / 2 ** i) % 2;
+      if (bit) this.bytes[this.bitLength >>> 3]! |= 0x80 >>> (this.bitLength & 7);
+      this.bitLength++;
+    }
+  }
+  finish(): Uint8Array {
+    return this.bytes.slice(0, Math.ceil(this.bitLength / 8));
+  }
+}
+
+export function riceEncode(values: Float64Array, param: number): Uint8Array {
+  const writer = new BitWriter(Math.ceil((values.length * (param + 2)) / 8));
+  const divisor = 2 ** param;
+  let previous = -1;
+  for (const v of values) {
+    const gap = v - previous - 1;
+    const q = Math.floor(gap / divisor);
+    writer.writeOnes(q);
+    writer.writeBits(gap - q * divisor, param);
+    previous = v;
+  }
+  return writer.finish();
+}
+
+/** Decodes exactly `count` values, each below `limit`; every byte and padding bit must be used. */
+export function riceDecode(bytes: Uint8Array, count: number, param: number, limit: number): Float64Array {
+  const out = new Float64Array(count);
+  const totalBits = bytes.length * 8;
+  const divisor = 2 ** param;
+  let bit = 0;
+  let previous = -1;
+  for (let i = 0; i < count; i++) {
+    let q = 0;
+    for (;;) {
+      if (bit >= totalBits) throw new LeakwatchError('truncated', 'fingerprint section ends early');
+      const set = (bytes[bit >>> 3]! >>> (7 - (bit & 7))) & 1;
+      bit++;
+      if (!set) break;
+      q++;
+    }
+    if (bit + param > totalBits) throw new LeakwatchError('truncated', 'fingerprint section ends early');
+    let rem = 0;
+    for (let j = 0; j < param; j++) {
+      rem = rem * 2 + ((bytes[bit >>> 3]! >>> (7 - (bit & 7))) & 1);
+      bit++;
+    }
+    const value = previous + 1 + q * divisor + rem;
+    if (value >= limit) throw new LeakwatchError('garbled', 'fingerprint out of range');
+    out[i] = value;
+    previous = value;
+  }
+  const usedBytes = Math.ceil(bit / 8);
+  if (usedBytes !== bytes.length) throw new LeakwatchError('garbled', 'fingerprint section has extra bytes');
+  for (let b = bit; b < usedBytes * 8; b++) {
+    if ((bytes[b >>> 3]! >>> (7 - (b & 7))) & 1)
+      throw new LeakwatchError('garbled', 'fingerprint section padding is not zero');
+  }
+  return out;
+}

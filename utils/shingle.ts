@@ -1,0 +1,117 @@
+/**
+ * lw-shingle64-v1: 64-bit hashes of k-word shingles, and winnowing.
+ *
+ * The hash is specified here (and pinned by test vectors) so that the CLI in Node and the content
+ * script in any browser compute the same numbers with nothing but 32-bit integer arithmetic:
+ * - each token (its UTF-16 code units) is hashed to two 32-bit lanes with different seeds;
+ * - the k token lanes of a shingle are folded in order with a murmur3-style round per lane;
+ * - both lanes are finalised with murmur3's fmix32 and cross-mixed into (hi, lo).
+ * A fingerprint is the top `bits` bits of (hi, lo), a safe integer (bits <= 53), so it can travel in
+ * JSON messages and sit in a Float64Array.
+ */
+
+const SEED_A = 0x9e3779b9;
+const SEED_B = 0x7f4a7c15;
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function round(h: number, v: number): number {
+  let x = Math.imul(v, 0xcc9e2d51);
+  x = (x << 15) | (x >>> 17);
+  x = Math.imul(x, 0x1b873593);
+  h ^= x;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** Two independent 32-bit lanes of one token, written into out[0], out[1]. */
+function tokenLanes(token: string, out: Uint32Array, at: number): void {
+  let a = SEED_A;
+  let b = SEED_B;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  out[at] = fmix32(a ^ token.length);
+  out[at + 1] = fmix32(b + token.length);
+}
+
+/** Top `bits` bits (24..53) of the 64-bit value (hi, lo) as a safe integer. */
+export function topBits(hi: number, lo: number, bits: number): number {
+  if (bits <= 32) return hi >>> (32 - bits);
+  const extra = bits - 32;
+  return hi * 2 ** extra + (lo >>> (32 - extra));
+}
+
+/**
+ * Full 64-bit shingle hashes of `tokens`, as interleaved (hi, lo) pairs: one pair per shingle, in
+ * order. A text shorter than k words yields one shingle of all its words, so short quotes of a
+ * short document can still match it.
+ */
+export function shingleHashes(tokens: readonly string[], k: number): Uint32Array {
+  const n = tokens.length;
+  if (n === 0) return new Uint32Array(0);
+  const lanes = new Uint32Array(n * 2);
+  for (let i = 0; i < n; i++) tokenLanes(tokens[i]!, lanes, i * 2);
+  const width = Math.min(k, n);
+  const count = n - width + 1;
+  const out = new Uint32Array(count * 2);
+  for (let s = 0; s < count; s++) {
+    let a = SEED_A ^ width;
+    let b = SEED_B ^ width;
+    for (let j = 0; j < width; j++) {
+      const t = (s + j) * 2;
+      a = round(a, lanes[t]!);
+      b = round(b, lanes[t + 1]!);
+    }
+    const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
+    const lo = fmix32(b ^ hi);
+    out[s * 2] = hi;
+    out[s * 2 + 1] = lo;
+  }
+  return out;
+}
+
+/** Fingerprints (top `bits` bits) of every shingle of `tokens`, in text order. */
+export function shingleFingerprints(tokens: readonly string[], k: number, bits: number): Float64Array {
+  const hashes = shingleHashes(tokens, k);
+  const out = new Float64Array(hashes.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = topBits(hashes[i * 2]!, hashes[i * 2 + 1]!, bits);
+  return out;
+}
+
+/**
+ * Robust winnowing (Schleimer, Wilkerson, Aiken 2003): in every window of w consecutive
+ * fingerprints keep the minimum, the rightmost one on ties, and record a position only once.
+ * Any run of at least w + k - 1 words shared with another text yields a fingerprint kept here
+ * that the other text contains too.
+ */
+export function winnow(fingerprints: Float64Array, w: number): Float64Array {
+  const n = fingerprints.length;
+  if (n <= w) return n === 0 ? new Float64Array(0) : Float64Array.of(minOf(fingerprints));
+  const kept: number[] = [];
+  let lastPos = -1;
+  for (let start = 0; start + w <= n; start++) {
+    let pos = start;
+    for (let i = start + 1; i < start + w; i++) if (fingerprints[i]! <= fingerprints[pos]!) pos = i;
+    if (pos !== lastPos) {
+      kept.push(fingerprints[pos]!);
+      lastPos = pos;
+    }
+  }
+  return Float64Array.from(kept);
+}
+
+function minOf(values: Float64Array): number {
+  let m = values[0]!;
+  for (const v of values) if (v < m) m = v;
+  return m;
+}
