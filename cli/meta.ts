@@ -97,11 +97,18 @@ export function buildMeta(o: BuildMetaOptions): ListMeta {
   const expiresAt = new Date(issuedAt.getTime() + validDays * 86_400_000);
   const inputs: z.infer<typeof entryInput>[] = o.input?.entries ?? [{ ...GENERIC_ENTRY, references: [] }];
   const entries = inputs.map((e, i) => {
-    const hashtags = [...(e.hashtags ?? []), ...(i === 0 ? o.hashtags : [])].map((t) => {
-      const n = normaliseHashtag(t);
-      if (!n) throw new LeakwatchError('bad-input', `hashtag ${JSON.stringify(t)} has no letters or digits`);
-      return n;
-    });
+    // Hashtags keep the spelling people know (#MacronLeaks); matching normalises both sides.
+    const byForm = new Map<string, string>();
+    for (const t of [...(e.hashtags ?? []), ...(i === 0 ? o.hashtags : [])]) {
+      const form = normaliseHashtag(t);
+      if (!form)
+        throw new LeakwatchError(
+          'bad-input',
+          `hashtag ${JSON.stringify(t)} is not one word of letters, digits or _`,
+        );
+      if (!byForm.has(form)) byForm.set(form, t.trim().replace(/^[#＃]/, ''));
+    }
+    const hashtags = [...byForm.values()];
     const urlPatterns = [...(e.urlPatterns ?? []), ...(i === 0 ? o.urls : [])].map((u) => {
       const p = parseUrlPattern(u);
       if (!p) throw new LeakwatchError('bad-input', `link pattern ${JSON.stringify(u)} is not host[/path]`);
@@ -112,7 +119,7 @@ export function buildMeta(o: BuildMetaOptions): ListMeta {
       date: issuedAt.toISOString().slice(0, 10),
       ...e,
       references: [...(e.references ?? GENERIC_ENTRY.references)],
-      hashtags: [...new Set(hashtags)],
+      hashtags,
       urlPatterns: [...new Set(urlPatterns)],
       fingerprintCount: i === 0 ? o.fingerprintCount : 0,
     };

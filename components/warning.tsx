@@ -42,7 +42,7 @@ export function createDetailsLoader(send: SendRequest, onError: (error: unknown)
     if (missing.length > 0) {
       const reply = send<EntryDetailsReply>({
         type: 'entry-details',
-        entries: missing.map((r) => ({ ...r })),
+        entries: missing.map((r) => ({ listId: r.listId, entry: r.entry })),
       }).catch((error: unknown) => {
         onError(error);
         for (const r of missing) cache.delete(refKey(r));

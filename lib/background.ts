@@ -179,6 +179,8 @@ async function keyIdsOf(texts: readonly string[]): Promise<string[]> {
   return ids;
 }
 
+const MANAGED_WAIT_MS = 1_000;
+
 /** Tab reports live in storage.session: they must survive the worker stopping, not the browser. */
 class TabStates {
   /** Reports from several frames of one tab arrive together; updates of one tab run one at a time. */
@@ -289,13 +291,26 @@ class BackgroundService implements Background {
     }
   }
 
-  /** Firefox throws when no policy exists for the extension; that means "no managed lists". */
+  /**
+   * Managed storage can take half a minute to answer in Chromium while its policy service starts,
+   * so a read waits for it only briefly; a late answer is applied like a policy change. Firefox
+   * throws when no policy exists for the extension: that means "no managed lists".
+   */
   private async readManaged(): Promise<unknown> {
-    try {
-      return (await this.browser.storage.managed.get('subscriptions')).subscriptions;
-    } catch {
-      return undefined;
-    }
+    let value: unknown;
+    const read = this.browser.storage.managed.get('subscriptions').then(
+      (items) => {
+        value = items.subscriptions;
+        return true;
+      },
+      () => true,
+    );
+    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), MANAGED_WAIT_MS));
+    if (await Promise.race([read, timeout])) return value;
+    read
+      .then(() => this.onManagedChanged())
+      .catch((err: unknown) => console.error(`Leakwatch: ${describeError(err)}`));
+    return undefined;
   }
 
   /** Lookups before the first list exists wait for the first sync (offline: the packaged list). */

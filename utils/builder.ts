@@ -43,7 +43,7 @@ export interface BuildStats {
  * mailbox, not the leak. They are left out of the fingerprints.
  */
 const ROUTING_LINE =
-  /^\s*(?:>\s*)*(?:from|to|cc|bcc|sent|date|subject|objet|de|à|envoyé|reply-to)\s*:|\bforwarded by\b|\boriginal message\b|\bmessage d'origine\b/i;
+  /^\s*(?:>\s*)*(?:from|to|cc|bcc|sent|date|de|à|envoyé|reply-to)\s*:|\bforwarded by\b|\boriginal message\b|\bmessage d'origine\b/i;
 
 export function withoutRoutingLines(text: string): string {
   return text

@@ -38,7 +38,7 @@ const httpUrl = z
 
 export const identifier = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 of a-z 0-9 . _ -');
 
-/** Hashtags are stored normalised (normaliseHashtag), so the list and the page compare alike. */
+/** Hashtags as people spell them, without '#'; matching compares normaliseHashtag() forms. */
 const hashtag = z.string().min(1).max(200);
 /** host[/path-prefix], already folded by normaliseUrlPattern. */
 const urlPattern = z.string().min(3).max(500);

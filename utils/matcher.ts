@@ -18,7 +18,8 @@ export interface CompiledList {
   /** All fingerprints of all entries, sorted; fingerprintEntry[i] is the entry of fingerprints[i]. */
   fingerprints: Float64Array;
   fingerprintEntry: Uint32Array;
-  hashtags: Map<string, number[]>;
+  /** normaliseHashtag() form -> entries and the list's own spelling. */
+  hashtags: Map<string, { entry: number; spelling: string }[]>;
   urlPatterns: Map<string, { path: string; entry: number }[]>;
 }
 
@@ -64,12 +65,12 @@ export function compileList(list: DecodedList): CompiledList {
     fingerprintEntry[to] = owners[from]!;
   });
 
-  const hashtags = new Map<string, number[]>();
+  const hashtags = new Map<string, { entry: number; spelling: string }[]>();
   const urlPatterns = new Map<string, { path: string; entry: number }[]>();
   meta.entries.forEach((entry, i) => {
     for (const tag of entry.hashtags) {
       const key = normaliseHashtag(tag);
-      if (key) hashtags.set(key, [...(hashtags.get(key) ?? []), i]);
+      if (key) hashtags.set(key, [...(hashtags.get(key) ?? []), { entry: i, spelling: tag }]);
     }
     for (const text of entry.urlPatterns) {
       const pattern = parseUrlPattern(text);
@@ -144,7 +145,9 @@ export function matchFeatures(lists: readonly CompiledList[], features: BlockFea
     const entries = list.meta.entries;
     const tagHits = new Map<number, string[]>();
     for (const tag of features.hashtags) {
-      for (const e of list.hashtags.get(tag) ?? []) tagHits.set(e, [...(tagHits.get(e) ?? []), tag]);
+      for (const { entry, spelling } of list.hashtags.get(tag) ?? []) {
+        tagHits.set(entry, [...(tagHits.get(entry) ?? []), spelling]);
+      }
     }
     for (const [e, tags] of tagHits) {
       findings.push({

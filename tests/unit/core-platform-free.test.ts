@@ -29,8 +29,11 @@ function withoutComments(code: string): string {
 describe('utils/ is platform-free', () => {
   const files = sourceFiles(path.resolve(__dirname, '../../utils'));
   it('has files to check', () => expect(files.length).toBeGreaterThan(5));
-  it.each(files.map((f) => [path.relative(process.cwd(), f), f]))('%s uses no platform-specific API', (_name, file) => {
-    const code = withoutComments(fs.readFileSync(file, 'utf8'));
-    for (const [pattern, what] of FORBIDDEN) expect(code, what).not.toMatch(pattern);
-  });
+  it.each(files.map((f) => [path.relative(process.cwd(), f), f]))(
+    '%s uses no platform-specific API',
+    (_name, file) => {
+      const code = withoutComments(fs.readFileSync(file, 'utf8'));
+      for (const [pattern, what] of FORBIDDEN) expect(code, what).not.toMatch(pattern);
+    },
+  );
 });
