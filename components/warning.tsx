@@ -255,7 +255,7 @@ function Warning({ findings, isPost, options, blur }: WarningProps) {
         {!researchMode &&
           known.map((d) => (
             <p key={refKey(d)} class="lw-text">
-              {d.warning[lang]} <span class="lw-source">({d.authority})</span>
+              {d.warning[lang]} <span class="lw-source">— {d.authority}</span>
             </p>
           ))}
       </div>
@@ -295,7 +295,7 @@ const STYLE = `
 .lw *, .lw *::before, .lw *::after { box-sizing: border-box; }
 .lw-summary { margin: 0; }
 .lw-brand { color: #7a3e00; }
-.lw-source { white-space: nowrap; }
+.lw-source { color: #57534e; }
 .lw-text { margin: 6px 0 0; white-space: pre-line; overflow-wrap: anywhere; }
 .lw-actions { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-top: 8px; }
 button, a { font: inherit; }

@@ -4,7 +4,10 @@ import { Popup } from '../../components/Popup';
 import { pickLang, sendToBackground as send, translate as t } from '../../components/shared';
 import './style.css';
 
+/** The popup shows the active tab; opened as a page (tests, screenshots) it may name one: ?tabId=N. */
 async function activeTabId(): Promise<number | null> {
+  const named = Number(new URLSearchParams(location.search).get('tabId'));
+  if (Number.isInteger(named) && named > 0) return named;
   const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
   return tab?.id ?? null;
 }

@@ -435,6 +435,37 @@ describe('subscriptions', () => {
     await bg.onManagedChanged();
     expect((await ask<OptionsState>(bg, { type: 'get-options' })).subscriptions).toHaveLength(1);
   });
+
+  it('does not wait for a managed storage that answers late, and applies its answer when it comes', async () => {
+    const url = 'https://corp.example/late.lwl';
+    files.serve(url, await list({ listId: 'late-list' }));
+    // The first read (policy service starting) answers late; later reads answer at once.
+    let answer: (value: Record<string, unknown>) => void = () => {};
+    const firstRead = new Promise<Record<string, unknown>>((resolve) => {
+      answer = resolve;
+    });
+    const slowBrowser = {
+      ...fakeBrowser,
+      storage: {
+        ...fakeBrowser.storage,
+        managed: { ...fakeBrowser.storage.managed, get: () => firstRead },
+      },
+    } as typeof fakeBrowser;
+    const bg = makeBackground({ browser: slowBrowser });
+    await bg.onInstalled();
+    const before = await ask<OptionsState>(bg, { type: 'get-options' });
+    expect(before.subscriptions.map((s) => s.active?.listId)).toEqual(['test-list']);
+    answer({ subscriptions: [{ url, publicKeys: [signer.publicKeyText] }] });
+    await expect
+      .poll(
+        async () =>
+          (await ask<OptionsState>(bg, { type: 'get-options' })).subscriptions.map((s) => s.active?.listId),
+        {
+          timeout: 5_000,
+        },
+      )
+      .toEqual(['test-list', 'late-list']);
+  });
 });
 
 describe('schedule', () => {

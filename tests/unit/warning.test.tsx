@@ -97,7 +97,7 @@ describe('warning', () => {
       'This post contains passages associated with the leak “MacronLeaks”.',
     );
     expect(status.textContent).toContain(
-      'The CNCCEP warned that republishing these documents may be a criminal offence. (CNCCEP)',
+      'The CNCCEP warned that republishing these documents may be a criminal offence. — CNCCEP',
     );
     expect(root.querySelector('style')?.textContent).toContain('.lw');
     expect(block.style.getPropertyValue('filter')).toBe('blur(8px)');
@@ -246,6 +246,18 @@ describe('createDetailsLoader', () => {
     const load = createDetailsLoader(send, () => {});
     await load(Array.from({ length: 150 }, (_, i) => ({ listId: 'demo', entry: `e${i}` })));
     expect(requests).toHaveLength(1);
+    expect(requestSchema.safeParse(requests[0]).success).toBe(true);
+  });
+
+  it('sends only the entry reference even when the caller passes richer objects', async () => {
+    const requests: Request[] = [];
+    const send = (async (request: Request) => {
+      requests.push(request);
+      return { details: [] };
+    }) as SendRequest;
+    const load = createDetailsLoader(send, () => {});
+    const group = { listId: 'demo', entry: 'macronleaks-2017', findings: [{ kind: 'hashtag' }] };
+    await load([group]);
     expect(requestSchema.safeParse(requests[0]).success).toBe(true);
   });
 });
