@@ -37,9 +37,11 @@ export default defineConfig({
           browser_specific_settings: {
             gecko: {
               id: 'leakwatch@leakwatch.example',
-              strict_min_version: '129.0',
+              // 140: data_collection_permissions (Ed25519 in WebCrypto needs 129).
+              strict_min_version: '140.0',
               data_collection_permissions: { required: ['none'] },
             },
+            gecko_android: { strict_min_version: '142.0' },
           },
         }
       : {}),

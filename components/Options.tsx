@@ -14,6 +14,11 @@ export interface OptionsProps {
   locale: string;
   saveFile: SaveFile;
   now: () => number;
+  /**
+   * Asks the browser for permission to download from the list's origin. It must run inside the
+   * click that adds the list: browsers only show the prompt for a user gesture.
+   */
+  requestAccess: (url: string) => Promise<boolean>;
 }
 
 /** Offers `content` as a download; the file never leaves the reader's machine. */
@@ -141,10 +146,12 @@ function AddSubscription({
   send,
   t,
   onAdded,
+  requestAccess,
 }: {
   send: SendRequest;
   t: Translate;
   onAdded: () => Promise<void>;
+  requestAccess: OptionsProps['requestAccess'];
 }) {
   const [url, setUrl] = useState('');
   const [key, setKey] = useState('');
@@ -159,6 +166,11 @@ function AddSubscription({
     const found = { url: urlKey ? t(urlKey) : undefined, key: keyKey ? t(keyKey) : undefined };
     setErrors(found);
     if (found.url || found.key) return;
+    const granted = await requestAccess(url.trim()).catch(() => false);
+    if (!granted) {
+      setErrors({ form: t('optionsAddFailed', [t('optionsAccessDenied')]) });
+      return;
+    }
     setBusy(true);
     try {
       await send({ type: 'add-subscription', url: url.trim(), publicKey: key.trim() });
@@ -375,6 +387,7 @@ export function Options(props: OptionsProps) {
         <AddSubscription
           send={send}
           t={t}
+          requestAccess={props.requestAccess}
           onAdded={async () => {
             setNotice(t('optionsAdded'));
             await refresh();

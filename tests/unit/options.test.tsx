@@ -80,6 +80,7 @@ afterEach(() => {
 async function show(failAdd?: string) {
   const requests: Request[] = [];
   const saved: { name: string; type: string; content: string }[] = [];
+  const accessAsked: string[] = [];
   let state = STATE;
   const send = (async (request: Request) => {
     requests.push(request);
@@ -99,12 +100,16 @@ async function show(failAdd?: string) {
         locale="en-GB"
         now={() => Date.parse('2017-05-08T00:00:00Z')}
         saveFile={(name, type, content) => saved.push({ name, type, content })}
+        requestAccess={async (url) => {
+          accessAsked.push(url);
+          return !url.includes('denied.example');
+        }}
       />,
       container,
     );
   });
   await act(async () => {});
-  return { requests, saved };
+  return { requests, saved, accessAsked };
 }
 
 const buttonNamed = (name: string) =>
@@ -182,6 +187,18 @@ describe('options', () => {
     });
     expect(input('List address (URL)').value).toBe('');
     expect(container.querySelector('.notice')?.textContent).toBe('List added.');
+  });
+
+  it('asks the browser for access to the list host first, and adds nothing when it is refused', async () => {
+    const { requests, accessAsked } = await show();
+    await type(input('List address (URL)'), 'https://denied.example/new.lwl');
+    await type(input('Publisher’s public key (ed25519:…)'), validKey);
+    await submit();
+    expect(accessAsked).toEqual(['https://denied.example/new.lwl']);
+    expect(requests.some((r) => r.type === 'add-subscription')).toBe(false);
+    expect(container.querySelector('[role="alert"]')?.textContent).toBe(
+      'The list was not added: the browser did not allow Leakwatch to download from this site',
+    );
   });
 
   it("shows the background's refusal as a one-line alert", async () => {
