@@ -139,46 +139,44 @@ export function requiredMatches(threshold: number, blockFingerprints: number): n
   return threshold + Math.floor(blockFingerprints / 1000);
 }
 
+/** Entry index -> what matched in the block (hashtag spellings or link hosts). */
+type Hits = Map<number, string[]>;
+
+function addHit(hits: Hits, entry: number, evidence: string): void {
+  hits.set(entry, [...(hits.get(entry) ?? []), evidence]);
+}
+
+function itemFindings(list: CompiledList, kind: 'hashtag' | 'url', hits: Hits, total: number): Finding[] {
+  return [...hits].map(([e, evidence]) => ({
+    kind,
+    listId: list.listId,
+    entry: list.meta.entries[e]!.id,
+    strength: { matched: evidence.length, total },
+    evidence: kind === 'hashtag' ? `#${evidence[0]}` : evidence[0],
+  }));
+}
+
 export function matchFeatures(lists: readonly CompiledList[], features: BlockFeatures): Finding[] {
   const findings: Finding[] = [];
   for (const list of lists) {
     const entries = list.meta.entries;
-    const tagHits = new Map<number, string[]>();
+    const tagHits: Hits = new Map();
     for (const tag of features.hashtags) {
-      for (const { entry, spelling } of list.hashtags.get(tag) ?? []) {
-        tagHits.set(entry, [...(tagHits.get(entry) ?? []), spelling]);
-      }
+      for (const { entry, spelling } of list.hashtags.get(tag) ?? []) addHit(tagHits, entry, spelling);
     }
-    for (const [e, tags] of tagHits) {
-      findings.push({
-        kind: 'hashtag',
-        listId: list.listId,
-        entry: entries[e]!.id,
-        strength: { matched: tags.length, total: features.hashtags.length },
-        evidence: `#${tags[0]}`,
-      });
-    }
+    findings.push(...itemFindings(list, 'hashtag', tagHits, features.hashtags.length));
 
-    const urlHits = new Map<number, string[]>();
+    const urlHits: Hits = new Map();
     for (const href of features.urls) {
       const link = parseLink(href);
       if (!link) continue;
       for (const host of hostCandidates(link.host)) {
         for (const p of list.urlPatterns.get(host) ?? []) {
-          if (pathMatches(link.path, p.path))
-            urlHits.set(p.entry, [...(urlHits.get(p.entry) ?? []), link.host]);
+          if (pathMatches(link.path, p.path)) addHit(urlHits, p.entry, link.host);
         }
       }
     }
-    for (const [e, hosts] of urlHits) {
-      findings.push({
-        kind: 'url',
-        listId: list.listId,
-        entry: entries[e]!.id,
-        strength: { matched: hosts.length, total: features.urls.length },
-        evidence: hosts[0],
-      });
-    }
+    findings.push(...itemFindings(list, 'url', urlHits, features.urls.length));
 
     const fps = features.fingerprints[list.paramsKey] ?? [];
     if (fps.length === 0 || list.fingerprints.length === 0) continue;

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { compileList, extractFeatures, matchFeatures, scanBlock } from '../../utils/matcher';
+import { tokenise } from '../../utils/normalise';
+import { shingleFingerprints } from '../../utils/shingle';
+import { makeList } from './helpers/make-list';
+
+const memo =
+  'Since Tuesday about two hundred accounts created in March have been posting the same rumours within seconds of each other and we log them';
+
+function listWithMemo() {
+  const base = makeList();
+  const bits = base.meta.fingerprint.bits;
+  const fps = [...new Set(shingleFingerprints(tokenise(memo), 5, bits))].sort((a, b) => a - b);
+  const meta = {
+    ...base.meta,
+    fingerprint: { ...base.meta.fingerprint, threshold: 5, minWords: 13 },
+    entries: [{ ...base.meta.entries[0]!, hashtags: ['MacronLeaks'], fingerprintCount: fps.length }],
+  };
+  return compileList({ meta, fingerprints: [Float64Array.from(fps)] });
+}
+
+describe('matcher', () => {
+  const list = listWithMemo();
+  const kinds = (text: string, links: string[] = []) => scanBlock([list], text, links).map((f) => f.kind);
+
+  it.each([
+    '#MacronLeaks',
+    '#macronleaks',
+    '#MACRONLEAKS',
+    '#МacronLeaks',
+    '#Macron\u200bLeaks',
+    '＃ＭａｃｒｏｎＬｅａｋｓ',
+    '#MacronLe\u0430ks',
+    '#Macron\u00adLeaks',
+    '#Macron\u2060Leaks',
+  ])('catches the hashtag evasion %j', (tag) => {
+    const findings = scanBlock([list], `tonight ${tag} everywhere`);
+    expect(findings).toEqual([
+      expect.objectContaining({ kind: 'hashtag', entry: 'leak-a', evidence: '#MacronLeaks' }),
+    ]);
+  });
+
+  it.each([
+    '#Macron',
+    '#Leaks',
+    '#EnMarche',
+    '#Macron2017',
+    '#leak',
+    'MacronLeaks without hash',
+    'abc#MacronLeaks',
+  ])('does not flag the near miss %j', (text) => {
+    expect(kinds(text)).toEqual([]);
+  });
+
+  it('finds hashtags in hashtag links and mirror links, by whole domain', () => {
+    expect(kinds('see this', ['https://x.com/hashtag/MacronLeaks'])).toEqual(['hashtag']);
+    expect(kinds('files', ['https://www.leaks.example.net/dump/a.zip'])).toEqual(['url']);
+    expect(kinds('files', ['https://notleaks.example.net/dump/a.zip'])).toEqual([]);
+    expect(kinds('typed address leaks.example.net/dump/a.zip in text')).toEqual(['url']);
+  });
+
+  it('flags a quoted passage inside a longer post, and says how strong the match is', () => {
+    const post = `I can't believe it, read this: "${memo.split(' ').slice(2, 20).join(' ')}" shocking`;
+    const [finding] = scanBlock([list], post);
+    expect(finding?.kind).toBe('fingerprint');
+    expect(finding?.strength.matched).toBeGreaterThanOrEqual(5);
+    expect(finding?.strength.total).toBe(tokenise(post).length - 4);
+  });
+
+  it('does not flag a short common phrase or a few scattered words of the passage', () => {
+    expect(kinds('about two hundred accounts created in March')).toEqual([]);
+    expect(
+      kinds('Since Tuesday about two hundred people came. Posting the same rumours within seconds.'),
+    ).toEqual([]);
+  });
+
+  it('matches features computed apart from the list (the content script / background split)', () => {
+    const features = extractFeatures(memo, [], [list.params]);
+    expect(JSON.parse(JSON.stringify(features))).toEqual(features);
+    expect(matchFeatures([list], features).map((f) => f.kind)).toEqual(['fingerprint']);
+  });
+});
