@@ -22,6 +22,7 @@ import { decodeList, encodeList } from '../utils/list-format';
 import { compileList, type Finding, scanBlock } from '../utils/matcher';
 import { documentText, walkFiles } from './documents';
 import { buildMeta, readMetaInput } from './meta';
+import { PUBLISH_HELP, publish } from './publish';
 
 const HELP: Record<string, string> = {
   main: `leakwatch: build, sign, verify and test Leakwatch lists
@@ -35,6 +36,7 @@ Commands:
   verify   check a signed list (signature, version, expiry)
   scan     test text or HTML files against a signed list
   inspect  print what a signed or unsigned list contains (never the leaked text: it is not in it)
+  publish  lay out a signed list and its deltas for a static host
 
 Run 'leakwatch <command> --help' for the options of one command.`,
   keygen: `Usage: leakwatch keygen --out DIR [--name NAME]
@@ -76,6 +78,7 @@ Exit 0 when the scan ran (flagged or not), 2 on error.`,
   inspect: `Usage: leakwatch inspect LIST [--json]
 
 Prints the metadata and fingerprint counts of a signed or unsigned list, without verifying it.`,
+  publish: PUBLISH_HELP,
 };
 
 class UsageError extends Error {}
@@ -414,6 +417,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   verify,
   scan,
   inspect,
+  publish,
 };
 
 /** Exit codes: 0 success; 1 verification refused the list (or could not run); 2 usage or input error. */

@@ -1,4 +1,5 @@
-import { concatBytes } from '../utils/bytes';
+import { concatBytes, sha256, toHex } from '../utils/bytes';
+import { applySignedDelta, openSignedDelta } from '../utils/delta';
 import { parsePublicKey } from '../utils/ed25519';
 import {
   DEFAULT_MAX_LIST_BYTES,
@@ -7,6 +8,7 @@ import {
   type VerifiedList,
 } from '../utils/envelope';
 import { describeError, LeakwatchError } from '../utils/errors';
+import { encodeList } from '../utils/list-format';
 import {
   type ActivePointer,
   type GenerationHeader,
@@ -19,6 +21,10 @@ import {
  * Downloads one subscription's signed list and, when it verifies and is newer, makes it the active
  * list. Every failure keeps the last good list and is recorded in plain words with the time of the
  * next attempt, so the options page can say what went wrong and when it will try again.
+ *
+ * A list served as `.../list.lwl` (the layout `leakwatch publish` writes) is first asked for a
+ * signed delta from the installed version. The delta is only a shortcut: whenever it is missing,
+ * meant for another base, or fails any check, the full list is downloaded as if it did not exist.
  */
 
 const MINUTE = 60_000;
@@ -46,9 +52,12 @@ export interface SyncTarget {
   publicKeys: readonly string[];
 }
 
+/** Whether the answer came from a delta or from the full list. */
+export type SyncRoute = 'delta' | 'full';
+
 export type SyncResult =
-  | { outcome: 'updated'; header: GenerationHeader; verified: VerifiedList }
-  | { outcome: 'unchanged' }
+  | { outcome: 'updated'; via: SyncRoute; header: GenerationHeader; verified: VerifiedList }
+  | { outcome: 'unchanged'; via: SyncRoute }
   | { outcome: 'failed'; error: string };
 
 /** A failure the server asked us to wait out (Retry-After), on top of the error itself. */
@@ -250,31 +259,93 @@ async function recordFailure(
   return { outcome: 'failed', error };
 }
 
+/** Where `leakwatch publish` serves the delta from `version`; null for a list not laid out by it. */
+export function deltaUrl(listUrl: string, version: number): string | null {
+  const url = new URL(listUrl);
+  if (!url.pathname.endsWith('/list.lwl')) return null;
+  return new URL(`deltas/${version}.lwd`, url).href;
+}
+
+type DeltaOutcome = { kind: 'current' } | { kind: 'patched'; verified: VerifiedList };
+
+/**
+ * The delta route. Its failures are not the subscription's failures: every one of them, from a 404
+ * to a bad signature, returns null and the caller downloads the full list.
+ */
+async function tryDelta(
+  deps: SyncDeps,
+  sub: SyncTarget,
+  state: SyncState,
+  active: ActivePointer,
+): Promise<DeltaOutcome | null> {
+  try {
+    const url = deltaUrl(sub.url, active.version);
+    if (!url) return null;
+    const fetched = await download(deps, url, {});
+    if (fetched.kind !== 'body') return null;
+    const delta = await openSignedDelta(fetched.bytes, {
+      trustedKeys: await trustedKeysFor(sub, state),
+      maxBytes: deps.maxBytes,
+    });
+    const { header } = delta;
+    if (header.baseVersion !== active.version || header.baseDigest !== active.digest) return null;
+    if (header.targetDigest === active.digest) return { kind: 'current' };
+    // The store keeps fingerprints, not payload bytes: rebuild the payload and make sure it is
+    // byte for byte the installed list before patching it.
+    const stored = await deps.store.readActive(sub.id);
+    if (!stored) return null;
+    const base = encodeList(stored.list);
+    if (toHex(await sha256(base)) !== active.digest) return null;
+    const verified = await applySignedDelta(base, delta, { now: deps.now(), minVersion: active.version });
+    return { kind: 'patched', verified };
+  } catch {
+    return null;
+  }
+}
+
+async function install(
+  deps: SyncDeps,
+  sub: SyncTarget,
+  state: SyncState,
+  verified: VerifiedList,
+  via: SyncRoute,
+  now: number,
+): Promise<SyncResult> {
+  const { meta } = verified.list;
+  const next: SyncState = {
+    ...successState(deps, state, meta.syncIntervalHours, now),
+    rotatedKeys: [...new Set([...state.rotatedKeys, ...validKeys(meta.nextKeys)])],
+  };
+  const header = await deps.store.commitGeneration(sub.id, verified, next, now);
+  return { outcome: 'updated', via, header, verified };
+}
+
 export async function syncSubscription(deps: SyncDeps, sub: SyncTarget): Promise<SyncResult> {
   const now = deps.now();
   const state = await deps.store.getSyncState(sub.id);
   const active = await deps.store.getActive(sub.id);
   try {
-    const fetched = await download(deps, sub.url, conditionalHeaders(state, active));
     const interval = active?.syncIntervalHours ?? DEFAULT_SYNC_INTERVAL_HOURS;
+    // The full list's validators stay as they were: they still describe the last full download.
+    const delta = active ? await tryDelta(deps, sub, state, active) : null;
+    if (delta?.kind === 'current') {
+      await deps.store.putSyncState(successState(deps, state, interval, now));
+      return { outcome: 'unchanged', via: 'delta' };
+    }
+    if (delta?.kind === 'patched') return await install(deps, sub, state, delta.verified, 'delta', now);
+
+    const fetched = await download(deps, sub.url, conditionalHeaders(state, active));
     if (fetched.kind === 'not-modified') {
       await deps.store.putSyncState(successState(deps, state, interval, now));
-      return { outcome: 'unchanged' };
+      return { outcome: 'unchanged', via: 'full' };
     }
     const verified = await verify(deps, sub, state, active, fetched.bytes);
     const validators = { etag: fetched.etag, lastModified: fetched.lastModified };
     if (active && verified.digest === active.digest) {
       await deps.store.putSyncState({ ...successState(deps, state, interval, now), ...validators });
-      return { outcome: 'unchanged' };
+      return { outcome: 'unchanged', via: 'full' };
     }
-    const { meta } = verified.list;
-    const next: SyncState = {
-      ...successState(deps, state, meta.syncIntervalHours, now),
-      ...validators,
-      rotatedKeys: [...new Set([...state.rotatedKeys, ...validKeys(meta.nextKeys)])],
-    };
-    const header = await deps.store.commitGeneration(sub.id, verified, next, now);
-    return { outcome: 'updated', header, verified };
+    return await install(deps, sub, { ...state, ...validators }, verified, 'full', now);
   } catch (err) {
     return recordFailure(deps, state, err, now);
   }

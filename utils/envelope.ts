@@ -2,7 +2,7 @@ import { fromHex, sha256, toHex } from './bytes';
 import { keyId, parsePublicKey, signBytes, verifyBytes } from './ed25519';
 import { LeakwatchError } from './errors';
 import { decodeList } from './list-format';
-import type { DecodedList } from './list-schema';
+import type { DecodedList, ListMeta } from './list-schema';
 import { NORMALISER_VERSION } from './normalise';
 
 /**
@@ -48,6 +48,18 @@ export async function signList(
   publicKey: Uint8Array,
 ): Promise<Uint8Array> {
   decodeList(payload); // never sign something the extension would refuse
+  return sealPayload(payload, privateKeyPkcs8, publicKey);
+}
+
+/**
+ * Frames and signs any payload. Lists and deltas share this envelope: the payload's own magic
+ * ("LWL1", "LWD1") is signed with it, so one can never be opened as the other.
+ */
+export async function sealPayload(
+  payload: Uint8Array,
+  privateKeyPkcs8: Uint8Array,
+  publicKey: Uint8Array,
+): Promise<Uint8Array> {
   const id = fromHex(await keyId(publicKey));
   const signed = new Uint8Array(HEADER_BYTES + payload.length + SIGNATURE_BYTES);
   signed.set(MAGIC_BYTES, 0);
@@ -125,8 +137,20 @@ export interface VerifiedList {
  * parsing of signed content, so a hostile file costs one signature check at most.
  */
 export async function openSignedList(bytes: Uint8Array, options: OpenOptions): Promise<VerifiedList> {
-  const parts = readEnvelope(bytes, options.maxBytes ?? DEFAULT_MAX_LIST_BYTES);
-  const key = options.trustedKeys.find((k) => k.keyId === parts.keyId);
+  const parts = await openEnvelope(bytes, options.trustedKeys, options.maxBytes);
+  const list = decodeList(parts.payload);
+  checkListValidity(list.meta, options);
+  return { list, keyId: parts.keyId, digest: toHex(await sha256(parts.payload)), payload: parts.payload };
+}
+
+/** Framing, key and signature: the payload is then authentic but not yet parsed. */
+export async function openEnvelope(
+  bytes: Uint8Array,
+  trustedKeys: readonly TrustedKey[],
+  maxBytes = DEFAULT_MAX_LIST_BYTES,
+): Promise<EnvelopeParts> {
+  const parts = readEnvelope(bytes, maxBytes);
+  const key = trustedKeys.find((k) => k.keyId === parts.keyId);
   if (!key) throw new LeakwatchError('unknown-key', `list is signed by unknown key ${parts.keyId}`);
   if (!(await verifyBytes(key.publicKey, parts.signature, parts.signedPart))) {
     throw new LeakwatchError(
@@ -134,8 +158,14 @@ export async function openSignedList(bytes: Uint8Array, options: OpenOptions): P
       `bad signature: the list was altered or not signed by key ${parts.keyId}`,
     );
   }
-  const list = decodeList(parts.payload);
-  const { meta } = list;
+  return parts;
+}
+
+/**
+ * What an authentic list must also satisfy to be used; shared with lists rebuilt from a delta,
+ * which must pass exactly the checks of a downloaded full list.
+ */
+export function checkListValidity(meta: ListMeta, options: { now: number; minVersion?: number }): void {
   if (meta.normaliserVersion !== NORMALISER_VERSION) {
     throw new LeakwatchError(
       'normaliser-mismatch',
@@ -154,5 +184,4 @@ export async function openSignedList(bytes: Uint8Array, options: OpenOptions): P
   if (Date.parse(meta.expiresAt) <= options.now) {
     throw new LeakwatchError('expired', `list expired at ${meta.expiresAt}`);
   }
-  return { list, keyId: parts.keyId, digest: toHex(await sha256(parts.payload)), payload: parts.payload };
 }
