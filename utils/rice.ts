@@ -30,19 +30,26 @@ class BitWriter {
   }
   writeOnes(count: number): void {
     this.ensure(count + 1);
-    for (let i = 0; i < count; i++) {
-      this.bytes[this.bitLength >>> 3]! |= 0x80 >>> (this.bitLength & 7);
-      this.bitLength++;
+    // Byte-aligned runs instead of single bits: encoding 1M fingerprints must take milliseconds.
+    for (let remaining = count; remaining > 0; ) {
+      const free = 8 - (this.bitLength & 7);
+      const take = Math.min(free, remaining);
+      this.bytes[this.bitLength >>> 3]! |= ((1 << take) - 1) << (free - take);
+      this.bitLength += take;
+      remaining -= take;
     }
     this.bitLength++; // the terminating zero
   }
   /** Writes the low `width` bits of value (a safe integer), most significant first. */
   writeBits(value: number, width: number): void {
     this.ensure(width);
-    for (let i = width - 1; i >= 0; i--) {
-      const bit = Math.floor(value / 2 ** i) % 2;
-      if (bit) this.bytes[this.bitLength >>> 3]! |= 0x80 >>> (this.bitLength & 7);
-      this.bitLength++;
+    for (let remaining = width; remaining > 0; ) {
+      const free = 8 - (this.bitLength & 7);
+      const take = Math.min(free, remaining);
+      const chunk = Math.floor(value / 2 ** (remaining - take)) & ((1 << take) - 1);
+      this.bytes[this.bitLength >>> 3]! |= chunk << (free - take);
+      this.bitLength += take;
+      remaining -= take;
     }
   }
   finish(): Uint8Array {
@@ -82,9 +89,12 @@ export function riceDecode(bytes: Uint8Array, count: number, param: number, limi
     }
     if (bit + param > totalBits) throw new LeakwatchError('truncated', 'fingerprint section ends early');
     let rem = 0;
-    for (let j = 0; j < param; j++) {
-      rem = rem * 2 + ((bytes[bit >>> 3]! >>> (7 - (bit & 7))) & 1);
-      bit++;
+    for (let remaining = param; remaining > 0; ) {
+      const available = 8 - (bit & 7);
+      const take = Math.min(available, remaining);
+      rem = rem * 2 ** take + ((bytes[bit >>> 3]! >>> (available - take)) & ((1 << take) - 1));
+      bit += take;
+      remaining -= take;
     }
     const value = previous + 1 + q * divisor + rem;
     if (value >= limit) throw new LeakwatchError('garbled', 'fingerprint out of range');
