@@ -88,6 +88,7 @@ function SubscriptionRow({
   let status: ComponentChild;
   if (sub.expired) status = <span class="badge badge-bad">{t('listExpired')}</span>;
   else if (!a) status = <span class="badge badge-bad">{t('listNotLoaded')}</span>;
+  else if (sub.lastError) status = <span class="badge badge-warn">{t('listUpdateFailed')}</span>;
   else if (sub.stale) status = <span class="badge badge-warn">{t('listStale')}</span>;
   else status = <span class="badge badge-ok">{t('listUpToDate')}</span>;
   return (
@@ -166,12 +167,13 @@ function AddSubscription({
     const found = { url: urlKey ? t(urlKey) : undefined, key: keyKey ? t(keyKey) : undefined };
     setErrors(found);
     if (found.url || found.key) return;
+    setBusy(true);
     const granted = await requestAccess(url.trim()).catch(() => false);
     if (!granted) {
       setErrors({ form: t('optionsAddFailed', [t('optionsAccessDenied')]) });
+      setBusy(false);
       return;
     }
-    setBusy(true);
     try {
       await send({ type: 'add-subscription', url: url.trim(), publicKey: key.trim() });
       setUrl('');

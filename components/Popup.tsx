@@ -1,6 +1,6 @@
 import type { ComponentChild } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { PopupState, SubscriptionView, TabFindingView } from '../lib/messages';
+import type { OptionsState, PopupState, SubscriptionView, TabFindingView } from '../lib/messages';
 import { type ContextState, contextStatus, formatDuration, formatInstant } from '../utils/blackout';
 import type { ListContext, ListEntry } from '../utils/list-schema';
 import type { Lang, SendRequest, Translate } from './shared';
@@ -204,12 +204,11 @@ export function Popup(props: PopupProps) {
     void refresh();
   }, [refresh]);
 
-  const act = async (kind: 'pause' | 'update', run: () => Promise<unknown>, done: string) => {
+  const act = async <T,>(kind: 'pause' | 'update', run: () => Promise<T>, done: (result: T) => string) => {
     setBusy(kind);
     setNotice(null);
     try {
-      await run();
-      setNotice(done);
+      setNotice(done(await run()));
     } catch (error) {
       setNotice(t('popupActionFailed', [message(error)]));
     } finally {
@@ -260,7 +259,7 @@ export function Popup(props: PopupProps) {
                 act(
                   'pause',
                   () => send({ type: 'set-site-paused', host, paused: !state.paused }),
-                  state.paused ? t('popupResumed') : t('popupPaused'),
+                  () => (state.paused ? t('popupResumed') : t('popupPaused')),
                 )
               }
             >
@@ -270,7 +269,14 @@ export function Popup(props: PopupProps) {
           <button
             type="button"
             disabled={busy !== null}
-            onClick={() => act('update', () => send({ type: 'update-now' }), t('popupUpdated'))}
+            onClick={() =>
+              act(
+                'update',
+                () => send<OptionsState>({ type: 'update-now' }),
+                (result) =>
+                  result.subscriptions.some((s) => s.lastError) ? t('popupUpdateFailed') : t('popupUpdated'),
+              )
+            }
           >
             {busy === 'update' ? t('popupUpdating') : t('popupUpdateNow')}
           </button>

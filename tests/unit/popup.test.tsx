@@ -103,7 +103,7 @@ async function show(state: PopupState, overrides: Partial<PopupProps> = {}) {
     requests.push(request);
     if (request.type === 'popup-state') return current;
     if (request.type === 'set-site-paused') current = { ...current, paused: request.paused };
-    return {};
+    return { subscriptions: current.subscriptions, researchMode: false, pausedSites: [], log: [] };
   }) as SendRequest;
   let opened = 0;
   container = document.createElement('div');

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// End-to-end suite (npm run test:e2e): real Chromium, the built extension, a local list server.
+//  1. builds test keys and signed lists with the admin CLI into a temporary folder;
+//  2. starts the list server / page host on 127.0.0.1:47813 (tests switch what /list.lwl serves);
+//  3. builds the extension twice: default (bundled demo list, .output/e2e-default) and configured
+//     (WXT_LEAKWATCH_LIST_URL / WXT_LEAKWATCH_PUBKEYS pointing at the server, .output/e2e);
+//  4. runs `playwright test` (extra arguments are passed on: npm run test:e2e -- --grep popup).
+// Environment: LEAKWATCH_E2E_CHROMIUM (default /usr/bin/chromium), LEAKWATCH_E2E_KEEP=1 keeps the
+// temporary folder.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register();
+const { makeFixtures } = await import('../tests/e2e/support/make-fixtures.ts');
+const { startServer } = await import('../tests/e2e/support/server.ts');
+const { FIXTURES_ENV, LIST_URL, ORIGIN } = await import('../tests/e2e/support/config.ts');
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const started = Date.now();
+const log = (msg) => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+const chromium = process.env.LEAKWATCH_E2E_CHROMIUM || '/usr/bin/chromium';
+
+function run(cmd, args, env, { quiet = true } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: root,
+      env,
+      stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    });
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    child.stderr?.on('data', (d) => {
+      out += d;
+    });
+    const forward = (signal) => child.kill(signal);
+    process.once('SIGINT', forward);
+    process.once('SIGTERM', forward);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve({ code: code ?? (signal ? 128 : 1), out });
+    });
+  });
+}
+
+/** Environment without build-time list settings a developer may have exported. */
+function cleanEnv(extra = {}) {
+  const env = { ...process.env };
+  delete env.WXT_LEAKWATCH_LIST_URL;
+  delete env.WXT_LEAKWATCH_PUBKEYS;
+  delete env.LEAKWATCH_OUT_DIR;
+  return { ...env, ...extra };
+}
+
+async function buildExtension(outDir, env, expectHosts) {
+  const r = await run(
+    'npx',
+    ['--no-install', 'wxt', 'build'],
+    cleanEnv({ ...env, LEAKWATCH_OUT_DIR: outDir }),
+  );
+  if (r.code !== 0)
+    throw new Error(`wxt build (${outDir}) failed:\n${r.out.split('\n').slice(-30).join('\n')}`);
+  const ext = path.join(root, outDir, 'chrome-mv3');
+  const manifestFile = path.join(ext, 'manifest.json');
+  if (!fs.existsSync(manifestFile)) throw new Error(`wxt build wrote no ${manifestFile}`);
+  // A stray .env would silently turn the default build into a configured one.
+  const hosts = JSON.parse(fs.readFileSync(manifestFile, 'utf8')).host_permissions ?? [];
+  if (JSON.stringify(hosts) !== JSON.stringify(expectHosts)) {
+    throw new Error(
+      `${manifestFile}: host_permissions ${JSON.stringify(hosts)}, expected ${JSON.stringify(expectHosts)}`,
+    );
+  }
+  return ext;
+}
+
+let server;
+let tmp;
+let code = 1;
+try {
+  if (!fs.existsSync(chromium)) {
+    throw new Error(
+      `no Chromium at ${chromium} (apt-get install -y chromium, or set LEAKWATCH_E2E_CHROMIUM)`,
+    );
+  }
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-e2e-'));
+  const builds = {
+    default: path.join(root, '.output', 'e2e-default', 'chrome-mv3'),
+    configured: path.join(root, '.output', 'e2e', 'chrome-mv3'),
+  };
+  log('building test keys and lists with the CLI');
+  const fixtures = await makeFixtures(root, tmp, builds);
+  server = await startServer(root, fixtures);
+  log(`list server on ${ORIGIN}`);
+
+  log('building the extension: default (bundled list) -> .output/e2e-default');
+  await buildExtension(path.join('.output', 'e2e-default'), {}, []);
+  log(`building the extension: configured (${LIST_URL}) -> .output/e2e`);
+  await buildExtension(
+    path.join('.output', 'e2e'),
+    { WXT_LEAKWATCH_LIST_URL: LIST_URL, WXT_LEAKWATCH_PUBKEYS: fixtures.keyA.pub },
+    [`${ORIGIN}/*`],
+  );
+
+  fs.mkdirSync(fixtures.screenshotDir, { recursive: true });
+  const fixturesFile = path.join(tmp, 'fixtures.json');
+  fs.writeFileSync(fixturesFile, JSON.stringify(fixtures, null, 2));
+  log('running playwright');
+  const r = await run(
+    'npx',
+    ['--no-install', 'playwright', 'test', ...process.argv.slice(2)],
+    cleanEnv({
+      [FIXTURES_ENV]: fixturesFile,
+      LEAKWATCH_E2E_CHROMIUM: chromium,
+      PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+    }),
+    { quiet: false },
+  );
+  code = r.code;
+  log(`playwright exited with ${code}; screenshots in ${path.relative(root, fixtures.screenshotDir)}/`);
+} catch (err) {
+  console.error(`e2e: ${err instanceof Error ? err.message : err}`);
+  code = 1;
+} finally {
+  server?.closeAllConnections();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+  if (tmp && !process.env.LEAKWATCH_E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
+  else if (tmp) log(`kept ${tmp}`);
+}
+process.exit(code);

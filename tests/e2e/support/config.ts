@@ -1,0 +1,39 @@
+/** What scripts/e2e.mjs prepares and the specs read (through the environment). */
+
+/** Fixed port of the test server: the configured build bakes the list URL into its manifest. */
+export const PORT = 47813;
+export const ORIGIN = `http://127.0.0.1:${PORT}`;
+export const LIST_URL = `${ORIGIN}/list.lwl`;
+/** A second list, signed with key B, that the options test subscribes to. */
+export const OTHER_LIST_URL = `${ORIGIN}/other.lwl`;
+
+/** Environment variable naming the JSON file written by scripts/e2e.mjs. */
+export const FIXTURES_ENV = 'LEAKWATCH_E2E_FIXTURES';
+
+/** Lists the server can be told to serve at /list.lwl (POST /__control?serve=NAME). */
+export const LIST_NAMES = ['v1', 'v2', 'v0', 'tampered', 'expired', 'wrong-key'] as const;
+export type ListName = (typeof LIST_NAMES)[number];
+
+export interface ListInfo {
+  file: string;
+  version: number;
+  /** Hashtag only this list adds (v1: the leak's own). */
+  hashtag: string;
+}
+
+export interface E2eFixtures {
+  /** Unpacked extension folders. */
+  builds: { default: string; configured: string };
+  keyA: { pub: string };
+  keyB: { pub: string };
+  lists: Record<ListName, ListInfo>;
+  other: ListInfo;
+  listId: string;
+  publisher: string;
+  /** Publisher of the list signed with key B. */
+  otherPublisher: string;
+  /** Titles of the blackout contexts of the test lists. */
+  contexts: { active: string; over: string };
+  /** Where specs save the screenshots a human looks at. */
+  screenshotDir: string;
+}

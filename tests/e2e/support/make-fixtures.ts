@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { main } from '../../../cli/main';
+import { parsePrivateKeyFile } from '../../../utils/ed25519';
+import { signList } from '../../../utils/envelope';
+import { decodeList, encodeList } from '../../../utils/list-format';
+import type { E2eFixtures, ListInfo, ListName } from './config';
+import { MEMOS } from './memos';
+
+/**
+ * Builds the keys and signed lists of the end-to-end tests with the admin CLI (cli/main.ts, what
+ * bin/leakwatch.mjs runs), into a temporary folder. Only the expired list needs the core directly: the CLI stamps every list
+ * with the current time and refuses a validity under one day.
+ */
+
+const DAY = 86_400_000;
+export const TEST_LIST_ID = 'leakwatch-e2e';
+export const TEST_PUBLISHER = 'Leakwatch end-to-end test publisher';
+export const OTHER_PUBLISHER = 'Second test publisher';
+export const CONTEXT_ACTIVE = 'Test election, second round (blackout in force)';
+export const CONTEXT_OVER = 'Test election, first round (blackout over)';
+
+interface CliResult {
+  code: number;
+  out: string;
+}
+
+/**
+ * Runs the CLI's main() (what bin/leakwatch.mjs runs) in this process, capturing what it prints:
+ * a process per command would cost most of a second of TypeScript loading each.
+ */
+async function cli(args: string[]): Promise<CliResult> {
+  let out = '';
+  const capture = (chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  };
+  const stdout = process.stdout.write;
+  const stderr = process.stderr.write;
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, out: out.trim() };
+  } finally {
+    process.stdout.write = stdout;
+    process.stderr.write = stderr;
+  }
+}
+
+async function cliOk(args: string[]): Promise<string> {
+  const r = await cli(args);
+  if (r.code !== 0) throw new Error(`leakwatch ${args.join(' ')} failed (exit ${r.code}):\n${r.out}`);
+  return r.out;
+}
+
+/** Blackout contexts relative to now: one in force during the whole run, one already over. */
+function metaInput(now: number, listId: string) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const legalBasis = {
+    en: 'Test electoral code, articles T1 and T2 (fictional).',
+    fr: 'Code électoral de test, articles T1 et T2 (fictif).',
+  };
+  return {
+    listId,
+    publisher: {
+      name: TEST_PUBLISHER,
+      url: 'https://publisher.example/',
+      disputeUrl: 'https://publisher.example/dispute',
+    },
+    contexts: [
+      {
+        id: 'e2e-round-1',
+        jurisdiction: 'Testland',
+        election: { en: CONTEXT_OVER, fr: 'Élection de test, premier tour (réserve terminée)' },
+        start: iso(now - 10 * DAY),
+        end: iso(now - 9 * DAY),
+        timeZone: 'Europe/Paris',
+        legalBasis,
+        text: {
+          en: 'Electoral silence of the first round (test context, already over).',
+          fr: 'Période de réserve du premier tour (contexte de test, terminé).',
+        },
+        entries: ['leak'],
+      },
+      {
+        id: 'e2e-round-2',
+        jurisdiction: 'Testland',
+        election: { en: CONTEXT_ACTIVE, fr: 'Élection de test, second tour (réserve en vigueur)' },
+        start: iso(now - 2 * 3_600_000),
+        end: iso(now + DAY),
+        timeZone: 'Europe/Paris',
+        legalBasis,
+        text: {
+          en: 'Electoral silence of the second round (test context, in force now).',
+          fr: 'Période de réserve du second tour (contexte de test, en vigueur).',
+        },
+        entries: ['leak'],
+      },
+    ],
+  };
+}
+
+export async function makeFixtures(root: string, dir: string, builds: E2eFixtures['builds']) {
+  const now = Date.now();
+  const docsA = path.join(dir, 'docs-a');
+  const docsB = path.join(dir, 'docs-b');
+  fs.mkdirSync(docsA, { recursive: true });
+  fs.mkdirSync(docsB, { recursive: true });
+  fs.writeFileSync(path.join(docsA, 'memo-0.txt'), MEMOS[0]!);
+  fs.writeFileSync(path.join(docsA, 'memo-1.txt'), MEMOS[1]!);
+  fs.writeFileSync(path.join(docsB, 'memo-2.txt'), MEMOS[2]!);
+  const metaA = path.join(dir, 'meta-a.json');
+  const metaB = path.join(dir, 'meta-b.json');
+  fs.writeFileSync(metaA, JSON.stringify(metaInput(now, TEST_LIST_ID), null, 2));
+  const metaOther = { ...metaInput(now, 'other-e2e'), contexts: [] };
+  metaOther.publisher = { ...metaOther.publisher, name: OTHER_PUBLISHER };
+  fs.writeFileSync(metaB, JSON.stringify(metaOther, null, 2));
+
+  const keys = path.join(dir, 'keys');
+  await cliOk(['keygen', '--out', keys, '--name', 'a']);
+  await cliOk(['keygen', '--out', keys, '--name', 'b']);
+  const keyA = path.join(keys, 'a.key');
+  const keyB = path.join(keys, 'b.key');
+  const file = (name: string) => path.join(dir, name);
+
+  /** v1 carries the leak's own hashtag and link pattern; every later list adds one hashtag. */
+  const specs: { name: ListName | 'other'; version: number; hashtag: string; key: string }[] = [
+    { name: 'v1', version: 1000, hashtag: 'MacronLeaks', key: keyA },
+    { name: 'v2', version: 2000, hashtag: 'BlackoutDump', key: keyA },
+    { name: 'v0', version: 500, hashtag: 'OldDump', key: keyA },
+    { name: 'tampered', version: 3000, hashtag: 'TamperDump', key: keyA },
+    { name: 'expired', version: 4000, hashtag: 'ExpiredDump', key: keyA },
+    { name: 'wrong-key', version: 5000, hashtag: 'WrongKeyDump', key: keyB },
+    { name: 'other', version: 10, hashtag: 'OtherLeaks', key: keyB },
+  ];
+  const lists = {} as Record<ListName, ListInfo>;
+  let other: ListInfo | undefined;
+  for (const s of specs) {
+    const unsigned = file(`${s.name}.unsigned`);
+    const signed = file(`${s.name}.lwl`);
+    const hashtags = s.name === 'other' ? [s.hashtag] : [...new Set(['MacronLeaks', s.hashtag])];
+    await cliOk([
+      'build',
+      '--docs',
+      s.name === 'other' ? docsB : docsA,
+      ...hashtags.flatMap((h) => ['--hashtag', h]),
+      ...(s.name === 'other' ? [] : ['--url', 'leaks.example.net/dump']),
+      '--meta',
+      s.name === 'other' ? metaB : metaA,
+      '--list-version',
+      String(s.version),
+      '--out',
+      unsigned,
+    ]);
+    if (s.name === 'expired') {
+      // Issued 30 days ago, expired yesterday: exactly what a frozen mirror would keep serving.
+      const list = decodeList(new Uint8Array(fs.readFileSync(unsigned)));
+      list.meta.issuedAt = new Date(now - 30 * DAY).toISOString();
+      list.meta.expiresAt = new Date(now - DAY).toISOString();
+      const pair = await parsePrivateKeyFile(fs.readFileSync(s.key, 'utf8'));
+      fs.writeFileSync(signed, await signList(encodeList(list), pair.privateKeyPkcs8, pair.publicKey));
+    } else {
+      await cliOk(['sign', unsigned, '--key', s.key, '--out', signed]);
+    }
+    if (s.name === 'tampered') {
+      // One bit flipped in the middle of the signed payload: framing intact, signature broken.
+      const bytes = fs.readFileSync(signed);
+      const at = Math.floor(bytes.length / 2);
+      bytes[at] = bytes[at]! ^ 0x01;
+      fs.writeFileSync(signed, bytes);
+    }
+    const info = { file: signed, version: s.version, hashtag: s.hashtag };
+    if (s.name === 'other') other = info;
+    else lists[s.name] = info;
+  }
+
+  // The refusals the specs rely on must be the ones intended, not an accident of the fixture.
+  const pubA = path.join(keys, 'a.pub');
+  const pubB = path.join(keys, 'b.pub');
+  const expectRefusal = async (name: ListName, reason: RegExp, extra: string[] = []) => {
+    const r = await cli(['verify', lists[name].file, '--pubkey', pubA, ...extra]);
+    if (r.code === 0 || !reason.test(r.out))
+      throw new Error(`fixture ${name}: expected a refusal matching ${reason}, got: ${r.out}`);
+  };
+  await cliOk(['verify', lists.v1.file, '--pubkey', pubA]);
+  await cliOk(['verify', lists.v2.file, '--pubkey', pubA, '--min-version', '1000']);
+  await cliOk(['verify', other!.file, '--pubkey', pubB]);
+  await expectRefusal('tampered', /signature/i);
+  await expectRefusal('expired', /expired/i);
+  await expectRefusal('v0', /older|rollback|minimum/i, ['--min-version', '1000']);
+  await expectRefusal('wrong-key', /unknown key/i);
+
+  const fixtures: E2eFixtures = {
+    builds,
+    keyA: { pub: fs.readFileSync(pubA, 'utf8').trim() },
+    keyB: { pub: fs.readFileSync(pubB, 'utf8').trim() },
+    lists,
+    other: other!,
+    listId: TEST_LIST_ID,
+    publisher: TEST_PUBLISHER,
+    otherPublisher: OTHER_PUBLISHER,
+    contexts: { active: CONTEXT_ACTIVE, over: CONTEXT_OVER },
+    screenshotDir: path.join(root, 'test-results', 'screenshots'),
+  };
+  return fixtures;
+}
