@@ -19,9 +19,12 @@ import {
  * options page say why in plain words.
  */
 
-async function updateNow(popup: Page) {
+const UPDATED = 'Lists checked for updates.';
+const REFUSED = 'Lists checked: some could not be updated, see below.';
+
+async function updateNow(popup: Page, notice = UPDATED) {
   await popup.getByRole('button', { name: 'Update lists now' }).click();
-  await expect(popup.locator('.notice')).toHaveText('Lists checked for updates.');
+  await expect(popup.locator('.notice')).toHaveText(notice);
 }
 
 test('a new list version on the server is used after "Update now"', async ({
@@ -78,7 +81,7 @@ for (const r of refusals) {
     const popup = await openPopup(context, extensionId, page);
 
     await server.serve(r.name);
-    await updateNow(popup);
+    await updateNow(popup, REFUSED);
     const card = popup.locator('section', {
       has: popup.getByRole('heading', { name: 'Lists', exact: true }),
     });
@@ -94,6 +97,7 @@ for (const r of refusals) {
     const options = await openOptions(context, extensionId);
     const row = options.locator('li.card').first();
     await expect(row.locator('.error')).toHaveText(new RegExp(`^Last update failed: ${r.reason.source}`));
+    await expect(row.locator('.badge')).toHaveText('Update failed');
     await expect(row).toContainText(String(fixtures.lists.v1.version));
     if (r.name === 'tampered') {
       await screenshot(popup, 'popup-refused-update', true);
@@ -111,7 +115,7 @@ test('after a refused update, the next good list is taken and the error cleared'
   await expectFlagged(page, ['tag-v1']);
   const popup = await openPopup(context, extensionId, page);
   await server.serve('tampered');
-  await updateNow(popup);
+  await updateNow(popup, REFUSED);
   await expect(popup.getByText(/Last update failed: refused the downloaded list/)).toBeVisible();
 
   await server.serve('v2');
