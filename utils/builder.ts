@@ -52,13 +52,42 @@ export function withoutRoutingLines(text: string): string {
     .join('\n');
 }
 
+/** An append-only Float64Array: leak-scale builds outgrow what a Map or Set may hold (2^24 keys). */
+class GrowableFloat64 {
+  private data = new Float64Array(1 << 16);
+  length = 0;
+
+  push(values: ArrayLike<number>): void {
+    if (this.length + values.length > this.data.length) {
+      const grown = new Float64Array(Math.max(this.length + values.length, this.data.length * 2));
+      grown.set(this.data.subarray(0, this.length));
+      this.data = grown;
+    }
+    this.data.set(values, this.length);
+    this.length += values.length;
+  }
+
+  sorted(): Float64Array {
+    return this.data.subarray(0, this.length).sort();
+  }
+}
+
+function distinctSorted(values: Float64Array): Float64Array {
+  const sorted = Float64Array.from(values).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++)
+    if (i === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
+  return sorted.subarray(0, n);
+}
+
 /**
  * Accumulates 64-bit-hash fingerprints at full precision (53 bits) while documents stream in;
- * `finish` truncates them to the final width, which depends on how many there are.
+ * `finish` truncates them to the final width, which depends on how many there are. Each document
+ * adds its distinct fingerprints once, so after one sort a run's length is a document frequency.
  */
 export class FingerprintSetBuilder {
-  private readonly docFrequency = new Map<number, number>();
-  private readonly background = new Set<number>();
+  private readonly documentFingerprints = new GrowableFloat64();
+  private readonly background = new GrowableFloat64();
   readonly stats: BuildStats = { documents: 0, words: 0, droppedBackground: 0, droppedCommon: 0 };
 
   constructor(private readonly params: { k: number; w: number }) {}
@@ -69,12 +98,12 @@ export class FingerprintSetBuilder {
     this.stats.words += tokens.length;
     if (tokens.length === 0) return;
     const selected = winnow(shingleFingerprints(tokens, this.params.k, 53), this.params.w);
-    for (const fp of new Set(selected)) this.docFrequency.set(fp, (this.docFrequency.get(fp) ?? 0) + 1);
+    this.documentFingerprints.push(distinctSorted(selected));
   }
 
   /** Background text: every shingle counts, not just the winnowed ones. */
   addBackground(text: string): void {
-    for (const fp of shingleFingerprints(tokenise(text), this.params.k, 53)) this.background.add(fp);
+    this.background.push(shingleFingerprints(tokenise(text), this.params.k, 53));
   }
 
   finish(
@@ -86,18 +115,31 @@ export class FingerprintSetBuilder {
     // A passage found in more than 1 % of the leak (and in at least 10 documents) is its boilerplate:
     // signatures, disclaimers, routing lines. It would match ordinary mail from the same place.
     const commonLimit = Math.max(10, Math.ceil(this.stats.documents / 100));
-    const kept: number[] = [];
-    for (const [fp, df] of this.docFrequency) {
-      if (this.background.has(fp)) this.stats.droppedBackground++;
-      else if (df > commonLimit) this.stats.droppedCommon++;
-      else kept.push(fp);
+    const all = this.documentFingerprints.sorted();
+    const background = this.background.sorted();
+    const kept = new Float64Array(all.length);
+    let keptCount = 0;
+    let b = 0;
+    for (let i = 0; i < all.length; ) {
+      const fp = all[i]!;
+      let end = i + 1;
+      while (end < all.length && all[end] === fp) end++;
+      while (b < background.length && background[b]! < fp) b++;
+      if (b < background.length && background[b] === fp) this.stats.droppedBackground++;
+      else if (end - i > commonLimit) this.stats.droppedCommon++;
+      else kept[keptCount++] = fp;
+      i = end;
     }
-    const bits = bitsFor(kept.length);
+    const bits = bitsFor(keptCount);
     const shift = 2 ** (53 - bits);
-    const truncated = Float64Array.from(new Set(kept.map((fp) => Math.floor(fp / shift)))).sort();
+    // Sorted input stays sorted under truncation; equal neighbours merge.
+    const truncated = kept.subarray(0, keptCount).map((fp) => Math.floor(fp / shift));
+    let n = 0;
+    for (let i = 0; i < truncated.length; i++)
+      if (i === 0 || truncated[i] !== truncated[n - 1]) truncated[n++] = truncated[i]!;
     return {
       params: { algorithm: 'lw-shingle64-v1', k: this.params.k, w: this.params.w, bits, threshold, minWords },
-      fingerprints: truncated,
+      fingerprints: truncated.slice(0, n),
     };
   }
 }
