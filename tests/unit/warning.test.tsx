@@ -237,12 +237,18 @@ describe('createDetailsLoader', () => {
     expect(requests).toHaveLength(3);
   });
 
-  it('asks for no more entries at once than the background accepts', async () => {
+  /** A background that knows no entry, and the requests it was sent. */
+  function recordingSend() {
     const requests: Request[] = [];
     const send = (async (request: Request) => {
       requests.push(request);
       return { details: [] };
     }) as SendRequest;
+    return { requests, send };
+  }
+
+  it('asks for no more entries at once than the background accepts', async () => {
+    const { requests, send } = recordingSend();
     const load = createDetailsLoader(send, () => {});
     await load(Array.from({ length: 150 }, (_, i) => ({ listId: 'demo', entry: `e${i}` })));
     expect(requests).toHaveLength(1);
@@ -250,11 +256,7 @@ describe('createDetailsLoader', () => {
   });
 
   it('sends only the entry reference even when the caller passes richer objects', async () => {
-    const requests: Request[] = [];
-    const send = (async (request: Request) => {
-      requests.push(request);
-      return { details: [] };
-    }) as SendRequest;
+    const { requests, send } = recordingSend();
     const load = createDetailsLoader(send, () => {});
     const group = { listId: 'demo', entry: 'macronleaks-2017', findings: [{ kind: 'hashtag' }] };
     await load([group]);
