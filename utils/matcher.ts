@@ -18,6 +18,13 @@ export interface CompiledList {
   /** All fingerprints of all entries, sorted; fingerprintEntry[i] is the entry of fingerprints[i]. */
   fingerprints: Float64Array;
   fingerprintEntry: Uint32Array;
+  /**
+   * Bucket directory over the sorted fingerprints: bucket b (the top bits of a fingerprint) spans
+   * fingerprints[bucketStart[b] .. bucketStart[b + 1]), about one fingerprint per bucket, so a
+   * lookup reads two directory slots and one or two values instead of ~20 binary-search steps.
+   */
+  bucketStart: Uint32Array;
+  bucketWidth: number;
   /** normaliseHashtag() form -> entries and the list's own spelling. */
   hashtags: Map<string, { entry: number; spelling: string }[]>;
   urlPatterns: Map<string, { path: string; entry: number }[]>;
@@ -65,6 +72,7 @@ export function compileList(list: DecodedList): CompiledList {
     fingerprintEntry[to] = owners[from]!;
   });
 
+  const { bucketStart, bucketWidth } = bucketDirectory(fingerprints, meta.fingerprint.bits);
   const hashtags = new Map<string, { entry: number; spelling: string }[]>();
   const urlPatterns = new Map<string, { path: string; entry: number }[]>();
   meta.entries.forEach((entry, i) => {
@@ -89,6 +97,8 @@ export function compileList(list: DecodedList): CompiledList {
     paramsKey: paramsKeyOf(meta.fingerprint),
     fingerprints,
     fingerprintEntry,
+    bucketStart,
+    bucketWidth,
     hashtags,
     urlPatterns,
   };
@@ -119,16 +129,29 @@ export function extractFeatures(
   return { hashtags: [...hashtags], urls: allLinks, fingerprints };
 }
 
-/** First index of `value` in the sorted array, or -1. */
-function findFirst(sorted: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
+function bucketDirectory(
+  sorted: Float64Array,
+  bits: number,
+): { bucketStart: Uint32Array; bucketWidth: number } {
+  // Capped at 2^22 slots (16 MB): past 4M fingerprints buckets hold a few values each.
+  const directoryBits = Math.min(bits, 22, Math.max(1, Math.ceil(Math.log2(sorted.length + 1))));
+  const bucketWidth = 2 ** (bits - directoryBits);
+  const buckets = 2 ** directoryBits;
+  const bucketStart = new Uint32Array(buckets + 1);
+  for (const fp of sorted) bucketStart[Math.floor(fp / bucketWidth) + 1]!++;
+  for (let b = 0; b < buckets; b++) bucketStart[b + 1]! += bucketStart[b]!;
+  return { bucketStart, bucketWidth };
+}
+
+/** First index of `value` among the list's fingerprints, or -1 (also for values out of range). */
+function findFirst(list: CompiledList, value: number): number {
+  const bucket = Math.floor(value / list.bucketWidth);
+  if (!(bucket >= 0 && bucket < list.bucketStart.length - 1)) return -1;
+  for (let i = list.bucketStart[bucket]!, end = list.bucketStart[bucket + 1]!; i < end; i++) {
+    const v = list.fingerprints[i]!;
+    if (v >= value) return v === value ? i : -1;
   }
-  return lo < sorted.length && sorted[lo] === value ? lo : -1;
+  return -1;
 }
 
 /**
@@ -183,7 +206,7 @@ export function matchFeatures(lists: readonly CompiledList[], features: BlockFea
     const evidence = new Map<number, { distinct: Set<number>; words: number; coveredTo: number }>();
     const k = list.params.k;
     fps.forEach((fp, position) => {
-      let i = findFirst(list.fingerprints, fp);
+      let i = findFirst(list, fp);
       if (i < 0) return;
       for (; i < list.fingerprints.length && list.fingerprints[i] === fp; i++) {
         const e = list.fingerprintEntry[i]!;

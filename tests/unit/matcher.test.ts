@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileList, extractFeatures, matchFeatures, scanBlock } from '../../utils/matcher';
 import { tokenise } from '../../utils/normalise';
@@ -78,5 +79,40 @@ describe('matcher', () => {
     const features = extractFeatures(memo, [], [list.params]);
     expect(JSON.parse(JSON.stringify(features))).toEqual(features);
     expect(matchFeatures([list], features).map((f) => f.kind)).toEqual(['fingerprint']);
+  });
+});
+
+describe('fingerprint lookup', () => {
+  it('finds exactly the fingerprints of the list, whatever is probed', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { maxLength: 400 }),
+        fc.array(
+          fc.oneof(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constantFrom(-1, 2 ** 32, 2 ** 53 - 1, 0.5)),
+        ),
+        fc.integer({ min: 0, max: 399 }),
+        (values, probes, pick) => {
+          const base = makeList(
+            {},
+            values.sort((a, b) => a - b),
+          );
+          const meta = {
+            ...base.meta,
+            fingerprint: { ...base.meta.fingerprint, bits: 32, threshold: 1, minWords: 0 },
+          };
+          const list = compileList({ meta, fingerprints: base.fingerprints });
+          const inList = values.length ? [values[pick % values.length]!] : [];
+          const block = [...probes, ...inList];
+          const expected = new Set(block.filter((v) => values.includes(v))).size;
+          const [finding] = matchFeatures([list], {
+            hashtags: [],
+            urls: [],
+            fingerprints: { [list.paramsKey]: block },
+          });
+          expect(finding?.strength.matched ?? 0).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
