@@ -1,6 +1,6 @@
 import { hashtagsInLink, hostCandidates, parseLink, parseUrlPattern, pathMatches, urlsInText } from './links';
 import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
-import { extractHashtags, normaliseHashtag, tokenise } from './normalise';
+import { analyse, normaliseHashtag } from './normalise';
 import { shingleFingerprints } from './shingle';
 
 /**
@@ -116,11 +116,11 @@ export function extractFeatures(
   paramSets: readonly FingerprintParams[],
 ): BlockFeatures {
   const allLinks = [...new Set([...links, ...urlsInText(text)])];
-  const hashtags = new Set(extractHashtags(text));
+  const { tokens, hashtags: inText } = analyse(text);
+  const hashtags = new Set(inText);
   for (const link of allLinks) for (const tag of hashtagsInLink(link)) hashtags.add(tag);
   const fingerprints: Record<string, number[]> = {};
   if (paramSets.length > 0) {
-    const tokens = tokenise(text);
     for (const p of paramSets) {
       const key = paramsKeyOf(p);
       if (!fingerprints[key]) fingerprints[key] = Array.from(shingleFingerprints(tokens, p.k, p.bits));

@@ -136,7 +136,10 @@ const NON_ASCII = /[^\0-\x7f]/;
 
 /** Word tokens of the normalised text: maximal runs of letters, digits and (non-stripped) marks. */
 export function tokenise(text: string): string[] {
-  const normal = normalise(text);
+  return tokensOf(normalise(text));
+}
+
+function tokensOf(normal: string): string[] {
   return normal.match(NON_ASCII.test(normal) ? WORD_RUN : ASCII_WORD_RUN) ?? [];
 }
 
@@ -147,9 +150,19 @@ const WHOLE_TAG_BODY = new RegExp(`^${TAG_BODY}+$`, 'u');
 
 /** Bodies (normalised, without '#') of the hashtags in a text, deduplicated, in order of first appearance. */
 export function extractHashtags(text: string): string[] {
+  return hashtagsOf(normalise(text));
+}
+
+function hashtagsOf(normal: string): string[] {
   const seen = new Set<string>();
-  for (const match of normalise(text).matchAll(HASHTAG)) seen.add(match[1]!);
+  for (const match of normal.matchAll(HASHTAG)) seen.add(match[1]!);
   return [...seen];
+}
+
+/** tokenise() and extractHashtags() of one text from a single normalisation: the scan's hot path. */
+export function analyse(text: string): { tokens: string[]; hashtags: string[] } {
+  const normal = normalise(text);
+  return { tokens: tokensOf(normal), hashtags: hashtagsOf(normal) };
 }
 
 /**
