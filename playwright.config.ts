@@ -8,7 +8,7 @@ import { defineConfig } from '@playwright/test';
 export default defineConfig({
   testDir: 'tests/e2e',
   testMatch: '**/*.spec.ts',
-  outputDir: 'test-results/playwright',
+  outputDir: `test-results/playwright${process.env.LEAKWATCH_E2E_PORT ? `-${process.env.LEAKWATCH_E2E_PORT}` : ''}`,
   // One browser at a time: each test starts its own Chromium with the extension, on 2 cores.
   workers: 1,
   fullyParallel: false,

@@ -6,7 +6,7 @@
 //     (WXT_LEAKWATCH_LIST_URL / WXT_LEAKWATCH_PUBKEYS pointing at the server, .output/e2e);
 //  4. runs `playwright test` (extra arguments are passed on: npm run test:e2e -- --grep popup).
 // Environment: LEAKWATCH_E2E_CHROMIUM (default /usr/bin/chromium), LEAKWATCH_E2E_KEEP=1 keeps the
-// temporary folder.
+// temporary folder, LEAKWATCH_E2E_PORT (default 47813) runs a second suite beside a first one.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { register } from 'tsx/esm/api';
 register();
 const { makeFixtures } = await import('../tests/e2e/support/make-fixtures.ts');
 const { startServer } = await import('../tests/e2e/support/server.ts');
-const { FIXTURES_ENV, LIST_URL, ORIGIN } = await import('../tests/e2e/support/config.ts');
+const { FIXTURES_ENV, LIST_URL, ORIGIN, RUN_SUFFIX } = await import('../tests/e2e/support/config.ts');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
@@ -91,19 +91,19 @@ try {
   }
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-e2e-'));
   const builds = {
-    default: path.join(root, '.output', 'e2e-default', 'chrome-mv3'),
-    configured: path.join(root, '.output', 'e2e', 'chrome-mv3'),
+    default: path.join(root, '.output', `e2e-default${RUN_SUFFIX}`, 'chrome-mv3'),
+    configured: path.join(root, '.output', `e2e${RUN_SUFFIX}`, 'chrome-mv3'),
   };
   log('building test keys and lists with the CLI');
   const fixtures = await makeFixtures(root, tmp, builds);
   server = await startServer(root, fixtures);
   log(`list server on ${ORIGIN}`);
 
-  log('building the extension: default (bundled list) -> .output/e2e-default');
-  await buildExtension(path.join('.output', 'e2e-default'), {}, []);
-  log(`building the extension: configured (${LIST_URL}) -> .output/e2e`);
+  log(`building the extension: default (bundled list) -> .output/e2e-default${RUN_SUFFIX}`);
+  await buildExtension(path.join('.output', `e2e-default${RUN_SUFFIX}`), {}, []);
+  log(`building the extension: configured (${LIST_URL}) -> .output/e2e${RUN_SUFFIX}`);
   await buildExtension(
-    path.join('.output', 'e2e'),
+    path.join('.output', `e2e${RUN_SUFFIX}`),
     { WXT_LEAKWATCH_LIST_URL: LIST_URL, WXT_LEAKWATCH_PUBKEYS: fixtures.keyA.pub },
     [`${ORIGIN}/*`],
   );

@@ -1,7 +1,12 @@
 /** What scripts/e2e.mjs prepares and the specs read (through the environment). */
 
-/** Fixed port of the test server: the configured build bakes the list URL into its manifest. */
-export const PORT = 47813;
+/**
+ * Port of the test server: the configured build bakes the list URL into its manifest.
+ * LEAKWATCH_E2E_PORT lets two runs share a machine; each port gets its own builds and results.
+ */
+export const PORT = Number(process.env.LEAKWATCH_E2E_PORT || 47813);
+/** '' for the default port, '-PORT' otherwise: suffix of the build and result folders. */
+export const RUN_SUFFIX = PORT === 47813 ? '' : `-${PORT}`;
 export const ORIGIN = `http://127.0.0.1:${PORT}`;
 export const LIST_URL = `${ORIGIN}/list.lwl`;
 /** A second list, signed with key B, that the options test subscribes to. */

@@ -4,7 +4,7 @@ import { main } from '../../../cli/main';
 import { parsePrivateKeyFile } from '../../../utils/ed25519';
 import { signList } from '../../../utils/envelope';
 import { decodeList, encodeList } from '../../../utils/list-format';
-import type { E2eFixtures, ListInfo, ListName } from './config';
+import { type E2eFixtures, type ListInfo, type ListName, RUN_SUFFIX } from './config';
 import { MEMOS } from './memos';
 
 /**
@@ -201,7 +201,7 @@ export async function makeFixtures(root: string, dir: string, builds: E2eFixture
     publisher: TEST_PUBLISHER,
     otherPublisher: OTHER_PUBLISHER,
     contexts: { active: CONTEXT_ACTIVE, over: CONTEXT_OVER },
-    screenshotDir: path.join(root, 'test-results', 'screenshots'),
+    screenshotDir: path.join(root, 'test-results', `screenshots${RUN_SUFFIX}`),
   };
   return fixtures;
 }
