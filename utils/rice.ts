@@ -73,8 +73,11 @@ export function riceEncode(values: Float64Array, param: number): Uint8Array {
 
 /** Decodes exactly `count` values, each below `limit`; every byte and padding bit must be used. */
 export function riceDecode(bytes: Uint8Array, count: number, param: number, limit: number): Float64Array {
-  const out = new Float64Array(count);
   const totalBits = bytes.length * 8;
+  // Every value costs at least param + 1 bits: a hostile count must fail before its array is allocated.
+  if (count * (param + 1) > totalBits)
+    throw new LeakwatchError('truncated', 'fingerprint section ends early');
+  const out = new Float64Array(count);
   const divisor = 2 ** param;
   let bit = 0;
   let previous = -1;
