@@ -15,8 +15,14 @@ export const OTHER_LIST_URL = `${ORIGIN}/other.lwl`;
 /** Environment variable naming the JSON file written by scripts/e2e.mjs. */
 export const FIXTURES_ENV = 'LEAKWATCH_E2E_FIXTURES';
 
+/**
+ * The crash-safety spec's chain of later versions (2001, 2002, 2003): each adds one hashtag to the
+ * one before, and carries 300,000 more fingerprints than v1, more than one IndexedDB record holds.
+ */
+export const BULK_LIST_NAMES = ['bulk1', 'bulk2', 'bulk3'] as const;
+
 /** Lists the server can be told to serve at /list.lwl (POST /__control?serve=NAME). */
-export const LIST_NAMES = ['v1', 'v2', 'v0', 'tampered', 'expired', 'wrong-key'] as const;
+export const LIST_NAMES = ['v1', 'v2', 'v0', 'tampered', 'expired', 'wrong-key', ...BULK_LIST_NAMES] as const;
 export type ListName = (typeof LIST_NAMES)[number];
 
 export interface ListInfo {

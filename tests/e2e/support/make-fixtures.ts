@@ -4,7 +4,7 @@ import { main } from '../../../cli/main';
 import { parsePrivateKeyFile } from '../../../utils/ed25519';
 import { signList } from '../../../utils/envelope';
 import { decodeList, encodeList } from '../../../utils/list-format';
-import { type E2eFixtures, type ListInfo, type ListName, RUN_SUFFIX } from './config';
+import { BULK_LIST_NAMES, type E2eFixtures, type ListInfo, type ListName, RUN_SUFFIX } from './config';
 import { MEMOS } from './memos';
 
 /**
@@ -101,6 +101,71 @@ function metaInput(now: number, listId: string) {
   };
 }
 
+/** Extra fingerprints of each bulk list: 300,000 is more than one 2^18-value IndexedDB record. */
+const BULK_EXTRA_FINGERPRINTS = 300_000;
+const BULK_HASHTAGS = ['BulkDumpAlpha', 'BulkDumpBravo', 'BulkDumpCharlie'];
+
+/** Sorted distinct: `base` plus `count` seeded random values below 2^bits (xorshift32, reproducible). */
+function withRandomFingerprints(base: Float64Array, count: number, bits: number, seed: number): Float64Array {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+  const high = 2 ** Math.max(0, bits - 32);
+  const low = 2 ** Math.min(32, bits);
+  const values = new Float64Array(base.length + count);
+  values.set(base);
+  for (let i = base.length; i < values.length; i++) values[i] = (next() % high) * 2 ** 32 + (next() % low);
+  values.sort();
+  let n = 0;
+  for (let i = 0; i < values.length; i++)
+    if (i === 0 || values[i] !== values[n - 1]) values[n++] = values[i]!;
+  return values.slice(0, n);
+}
+
+/**
+ * The crash-safety chain: bulk1..3 are v1 plus an entry whose fingerprints are memo 2's (so a quote
+ * of it is flagged only when that entry's records are all there) and 300,000 random ones, and whose
+ * hashtags grow by one per version. Built with the core, like the expired list: the CLI would need
+ * 300,000 fingerprints' worth of documents.
+ */
+async function makeBulkLists(dir: string, keyFile: string): Promise<Record<string, ListInfo>> {
+  const v1 = decodeList(new Uint8Array(fs.readFileSync(path.join(dir, 'v1.unsigned'))));
+  const memo2 = decodeList(new Uint8Array(fs.readFileSync(path.join(dir, 'other.unsigned'))));
+  if (JSON.stringify(memo2.meta.fingerprint) !== JSON.stringify(v1.meta.fingerprint))
+    throw new Error('bulk lists: the memo 2 list was built with other fingerprint parameters than v1');
+  const pair = await parsePrivateKeyFile(fs.readFileSync(keyFile, 'utf8'));
+  const out: Record<string, ListInfo> = {};
+  for (const [i, name] of BULK_LIST_NAMES.entries()) {
+    const fingerprints = withRandomFingerprints(
+      memo2.fingerprints[0]!,
+      BULK_EXTRA_FINGERPRINTS,
+      v1.meta.fingerprint.bits,
+      0x5eed + i,
+    );
+    const leak = v1.meta.entries[0]!;
+    const bulk = {
+      ...leak,
+      id: 'bulk-e2e',
+      title: { en: `Bulk test dump ${i + 1}`, fr: `Fuite de test en masse ${i + 1}` },
+      hashtags: BULK_HASHTAGS.slice(0, i + 1),
+      urlPatterns: [],
+      fingerprintCount: fingerprints.length,
+    };
+    const meta = { ...v1.meta, version: 2001 + i, entries: [...v1.meta.entries, bulk] };
+    const signed = path.join(dir, `${name}.lwl`);
+    const payload = encodeList({ meta, fingerprints: [...v1.fingerprints, fingerprints] });
+    fs.writeFileSync(signed, await signList(payload, pair.privateKeyPkcs8, pair.publicKey));
+    out[name] = { file: signed, version: meta.version, hashtag: BULK_HASHTAGS[i]! };
+  }
+  return out;
+}
+
 export async function makeFixtures(root: string, dir: string, builds: E2eFixtures['builds']) {
   const now = Date.now();
   const docsA = path.join(dir, 'docs-a');
@@ -175,6 +240,8 @@ export async function makeFixtures(root: string, dir: string, builds: E2eFixture
     else lists[s.name] = info;
   }
 
+  Object.assign(lists, await makeBulkLists(dir, keyA));
+
   // The refusals the specs rely on must be the ones intended, not an accident of the fixture.
   const pubA = path.join(keys, 'a.pub');
   const pubB = path.join(keys, 'b.pub');
@@ -186,6 +253,7 @@ export async function makeFixtures(root: string, dir: string, builds: E2eFixture
   await cliOk(['verify', lists.v1.file, '--pubkey', pubA]);
   await cliOk(['verify', lists.v2.file, '--pubkey', pubA, '--min-version', '1000']);
   await cliOk(['verify', other!.file, '--pubkey', pubB]);
+  await cliOk(['verify', lists.bulk3.file, '--pubkey', pubA, '--min-version', String(lists.bulk2.version)]);
   await expectRefusal('tampered', /signature/i);
   await expectRefusal('expired', /expired/i);
   await expectRefusal('v0', /older|rollback|minimum/i, ['--min-version', '1000']);
