@@ -16,6 +16,8 @@ function listOrigins(): string[] {
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
   outDir: process.env.LEAKWATCH_OUT_DIR ?? '.output',
+  // MV3 for Firefox too: one manifest version and one tested behaviour (README, "Firefox").
+  manifestVersion: 3,
   vite: () => ({
     plugins: [preact()],
   }),

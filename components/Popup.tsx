@@ -15,6 +15,18 @@ export interface PopupProps {
   locale: string;
   now: () => number;
   openOptions: () => void;
+  /**
+   * Host access for the tab, where the browser lets users withhold it: without it the content
+   * script never runs, so the popup is the one place that can say scanning is off.
+   */
+  access?: PopupAccess;
+}
+
+export interface PopupAccess {
+  /** Whether the content script may run on the tab. */
+  allowed: () => Promise<boolean>;
+  /** Asks for access to all sites (from the click itself: no await before the browser's request). */
+  request: () => Promise<boolean>;
 }
 
 type Load =
@@ -90,10 +102,28 @@ function EntryCard({ group, t, lang }: { group: FindingGroup; t: Translate; lang
   );
 }
 
-function PageSection({ state, t, lang }: { state: PopupState; t: Translate; lang: Lang }) {
+function PageSection({
+  state,
+  t,
+  lang,
+  accessOff,
+}: {
+  state: PopupState;
+  t: Translate;
+  lang: Lang;
+  /** The button asking for access, when the browser withholds it; null when scanning may run. */
+  accessOff: ComponentChild | null;
+}) {
   const groups = groupFindings(state);
   let status: ComponentChild;
-  if (state.paused) status = <p class="state state-paused">{t('popupPausedHere')}</p>;
+  if (accessOff)
+    status = (
+      <>
+        <p class="state state-warn">{t('popupAccessOff')}</p>
+        {accessOff}
+      </>
+    );
+  else if (state.paused) status = <p class="state state-paused">{t('popupPausedHere')}</p>;
   else if (groups.length === 0) status = <p class="state state-ok">{t('popupNothingFound')}</p>;
   else status = <p class="state state-warn">{t('popupFlaggedCount', [state.flaggedBlocks])}</p>;
   return (
@@ -185,7 +215,8 @@ function ListCard({ sub, t, locale }: { sub: SubscriptionView; t: Translate; loc
 export function Popup(props: PopupProps) {
   const { send, tabId, t, lang, locale } = props;
   const [load, setLoad] = useState<Load>({ status: 'loading' });
-  const [busy, setBusy] = useState<'pause' | 'update' | null>(null);
+  const [busy, setBusy] = useState<'pause' | 'update' | 'access' | null>(null);
+  const [allowed, setAllowed] = useState(true);
   const [notice, setNotice] = useState<string | null>(null);
 
   const refresh = useCallback(async () => {
@@ -194,17 +225,26 @@ export function Popup(props: PopupProps) {
       return;
     }
     try {
-      setLoad({ status: 'ready', state: await send<PopupState>({ type: 'popup-state', tabId }) });
+      const [state, mayScan] = await Promise.all([
+        send<PopupState>({ type: 'popup-state', tabId }),
+        props.access?.allowed() ?? true,
+      ]);
+      setAllowed(mayScan);
+      setLoad({ status: 'ready', state });
     } catch (error) {
       setLoad({ status: 'failed', error: message(error) });
     }
-  }, [send, tabId, t]);
+  }, [send, tabId, t, props.access]);
 
   useEffect(() => {
     void refresh();
   }, [refresh]);
 
-  const act = async <T,>(kind: 'pause' | 'update', run: () => Promise<T>, done: (result: T) => string) => {
+  const act = async <T,>(
+    kind: 'pause' | 'update' | 'access',
+    run: () => Promise<T>,
+    done: (result: T) => string,
+  ) => {
     setBusy(kind);
     setNotice(null);
     try {
@@ -234,7 +274,29 @@ export function Popup(props: PopupProps) {
       )}
       {state && (
         <main>
-          <PageSection state={state} t={t} lang={lang} />
+          <PageSection
+            state={state}
+            t={t}
+            lang={lang}
+            accessOff={
+              allowed || !props.access ? null : (
+                <button
+                  type="button"
+                  disabled={busy !== null}
+                  onClick={() => {
+                    const request = props.access?.request() ?? Promise.resolve(false);
+                    void act(
+                      'access',
+                      () => request,
+                      (granted) => (granted ? t('popupAccessGranted') : t('accessRefused')),
+                    );
+                  }}
+                >
+                  {t('accessGrant')}
+                </button>
+              )
+            }
+          />
           <ContextSection state={state} props={props} />
           <section aria-labelledby="lists-heading">
             <h2 id="lists-heading">{t('listsHeading')}</h2>

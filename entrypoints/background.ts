@@ -1,6 +1,7 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { defineBackground } from 'wxt/utils/define-background';
 import { createBackground } from '../lib/background';
+import { openOnboardingIfNeeded } from '../lib/host-access';
 import { openLeakwatchDb } from '../lib/store';
 import { buildConfigFromEnv } from '../lib/subscriptions';
 import { describeError } from '../utils/errors';
@@ -26,7 +27,10 @@ export default defineBackground(() => {
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
     background.handleMessage(message, sender),
   );
-  browser.runtime.onInstalled.addListener(() => logFailure(background.onInstalled()));
+  browser.runtime.onInstalled.addListener((details) => {
+    logFailure(background.onInstalled());
+    if (details.reason === 'install') logFailure(openOnboardingIfNeeded(browser).then(() => undefined));
+  });
   browser.runtime.onStartup.addListener(() => logFailure(background.onStartup()));
   browser.alarms.onAlarm.addListener((alarm) => logFailure(background.onAlarm(alarm)));
   browser.tabs.onUpdated.addListener((tabId, change) => logFailure(background.onTabUpdated(tabId, change)));

@@ -1,7 +1,8 @@
 import { render } from 'preact';
 import { browser } from 'wxt/browser';
-import { Popup } from '../../components/Popup';
+import { Popup, type PopupAccess } from '../../components/Popup';
 import { pickLang, sendToBackground as send, translate as t } from '../../components/shared';
+import { mayScanTab, requestHostAccess } from '../../lib/host-access';
 import './style.css';
 
 /** The popup shows the active tab; opened as a page (tests, screenshots) it may name one: ?tabId=N. */
@@ -12,6 +13,21 @@ async function activeTabId(): Promise<number | null> {
   return tab?.id ?? null;
 }
 
+/** Host access for the tab; once granted, the tab is reloaded so that the content script runs on it. */
+function tabAccess(tabId: number | null): PopupAccess {
+  return {
+    allowed: async () => {
+      const url = tabId === null ? undefined : (await browser.tabs.get(tabId).catch(() => undefined))?.url;
+      return mayScanTab(browser, url);
+    },
+    request: () =>
+      requestHostAccess(browser).then(async (granted) => {
+        if (granted && tabId !== null) await browser.tabs.reload(tabId);
+        return granted;
+      }),
+  };
+}
+
 async function mount(): Promise<void> {
   const locale = navigator.language;
   const lang = pickLang(locale);
@@ -19,10 +35,12 @@ async function mount(): Promise<void> {
   document.title = t('extName');
   const app = document.getElementById('app');
   if (!app) return;
+  const tabId = await activeTabId();
   render(
     <Popup
       send={send}
-      tabId={await activeTabId()}
+      tabId={tabId}
+      access={tabAccess(tabId)}
       t={t}
       lang={lang}
       locale={locale}
