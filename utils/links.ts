@@ -115,7 +115,12 @@ export function hashtagsInLink(href: string): string[] {
 const URL_IN_TEXT =
   /\b(?:https?:\/\/|www\.)[^\s<>"'“”()]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\/[^\s<>"'“”()]*/gi;
 
+const WWW = /www\./i;
+
 /** URL-like strings typed in plain text (posts often show a mirror's address without a link). */
 export function urlsInText(text: string): string[] {
+  // Both forms hold a '/' or 'www.': most blocks have neither, and the search for them is much
+  // cheaper than the pattern's attempt at every word.
+  if (!text.includes('/') && !WWW.test(text)) return [];
   return text.match(URL_IN_TEXT)?.map((u) => u.replace(/[.,;:!?]+$/, '')) ?? [];
 }

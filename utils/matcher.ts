@@ -1,7 +1,8 @@
 import { hashtagsInLink, hostCandidates, parseLink, parseUrlPattern, pathMatches, urlsInText } from './links';
 import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
-import { analyse, normaliseHashtag } from './normalise';
-import { shingleFingerprints } from './shingle';
+import { normaliseHashtag } from './normalise';
+import { fingerprintsOfLanes } from './shingle';
+import { scanText } from './text-scan';
 
 /**
  * Matching is split in two so that the list never reaches the page and the page text never
@@ -25,6 +26,12 @@ export interface CompiledList {
    */
   bucketStart: Uint32Array;
   bucketWidth: number;
+  /**
+   * One bit per 2^-3 of a bucket, set when some fingerprint falls there: 1 MB for 1M fingerprints,
+   * small enough to stay in cache, and it answers ~7 in 8 lookups of absent values by itself.
+   */
+  presence: Uint32Array;
+  presenceWidth: number;
   /** normaliseHashtag() form -> entries and the list's own spelling. */
   hashtags: Map<string, { entry: number; spelling: string }[]>;
   urlPatterns: Map<string, { path: string; entry: number }[]>;
@@ -55,24 +62,9 @@ export function paramsKeyOf(p: FingerprintParams): string {
 
 export function compileList(list: DecodedList): CompiledList {
   const { meta } = list;
-  const total = list.fingerprints.reduce((s, f) => s + f.length, 0);
-  const pairs = new Float64Array(total);
-  const owners = new Uint32Array(total);
-  let at = 0;
-  list.fingerprints.forEach((fps, entry) => {
-    pairs.set(fps, at);
-    owners.fill(entry, at, at + fps.length);
-    at += fps.length;
-  });
-  const order = sortedOrder(pairs);
-  const fingerprints = new Float64Array(total);
-  const fingerprintEntry = new Uint32Array(total);
-  order.forEach((from, to) => {
-    fingerprints[to] = pairs[from]!;
-    fingerprintEntry[to] = owners[from]!;
-  });
-
+  const { values: fingerprints, owners: fingerprintEntry } = mergeEntries(list.fingerprints);
   const { bucketStart, bucketWidth } = bucketDirectory(fingerprints, meta.fingerprint.bits);
+  const { presence, presenceWidth } = presenceBits(fingerprints, bucketWidth);
   const hashtags = new Map<string, { entry: number; spelling: string }[]>();
   const urlPatterns = new Map<string, { path: string; entry: number }[]>();
   meta.entries.forEach((entry, i) => {
@@ -99,15 +91,60 @@ export function compileList(list: DecodedList): CompiledList {
     fingerprintEntry,
     bucketStart,
     bucketWidth,
+    presence,
+    presenceWidth,
     hashtags,
     urlPatterns,
   };
 }
 
-function sortedOrder(values: Float64Array): Uint32Array {
-  const order = new Uint32Array(values.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  return order.sort((a, b) => values[a]! - values[b]!);
+interface Run {
+  values: Float64Array;
+  owners: Uint32Array;
+}
+
+/**
+ * All entries' fingerprints in one sorted array, with each value's entry. Every entry's array is
+ * already sorted (the list format requires it), so merging runs in pairs takes n log(entries)
+ * steps, where a comparator sort took seconds at leak scale.
+ */
+function mergeEntries(entries: readonly Float64Array[]): Run {
+  let runs: Run[] = entries.map((values, entry) => ({
+    values,
+    owners: new Uint32Array(values.length).fill(entry),
+  }));
+  if (runs.length === 0) return { values: new Float64Array(0), owners: new Uint32Array(0) };
+  while (runs.length > 1) {
+    const merged: Run[] = [];
+    for (let r = 0; r + 1 < runs.length; r += 2) merged.push(mergeTwo(runs[r]!, runs[r + 1]!));
+    if (runs.length % 2 === 1) merged.push(runs[runs.length - 1]!);
+    runs = merged;
+  }
+  return runs[0]!;
+}
+
+function mergeTwo(x: Run, y: Run): Run {
+  const values = new Float64Array(x.values.length + y.values.length);
+  const owners = new Uint32Array(values.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  // Ties keep x first: entries stay in list order among equal fingerprints.
+  while (i < x.values.length && j < y.values.length) {
+    if (y.values[j]! < x.values[i]!) {
+      values[k] = y.values[j]!;
+      owners[k++] = y.owners[j++]!;
+    } else {
+      values[k] = x.values[i]!;
+      owners[k++] = x.owners[i++]!;
+    }
+  }
+  values.set(x.values.subarray(i), k);
+  owners.set(x.owners.subarray(i), k);
+  k += x.values.length - i;
+  values.set(y.values.subarray(j), k);
+  owners.set(y.owners.subarray(j), k);
+  return { values, owners };
 }
 
 export function extractFeatures(
@@ -115,18 +152,21 @@ export function extractFeatures(
   links: readonly string[],
   paramSets: readonly FingerprintParams[],
 ): BlockFeatures {
-  const allLinks = [...new Set([...links, ...urlsInText(text)])];
-  const { tokens, hashtags: inText } = analyse(text);
-  const hashtags = new Set(inText);
-  for (const link of allLinks) for (const tag of hashtagsInLink(link)) hashtags.add(tag);
-  const fingerprints: Record<string, number[]> = {};
-  if (paramSets.length > 0) {
-    for (const p of paramSets) {
-      const key = paramsKeyOf(p);
-      if (!fingerprints[key]) fingerprints[key] = Array.from(shingleFingerprints(tokens, p.k, p.bits));
-    }
+  const typed = urlsInText(text);
+  const allLinks = typed.length === 0 && links.length < 2 ? [...links] : [...new Set([...links, ...typed])];
+  const scanned = scanText(text);
+  let hashtags = scanned.hashtags;
+  if (allLinks.length > 0) {
+    const all = new Set(hashtags);
+    for (const link of allLinks) for (const tag of hashtagsInLink(link)) all.add(tag);
+    hashtags = [...all];
   }
-  return { hashtags: [...hashtags], urls: allLinks, fingerprints };
+  const fingerprints: Record<string, number[]> = {};
+  for (const p of paramSets) {
+    const key = paramsKeyOf(p);
+    fingerprints[key] ??= fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, p.k, p.bits, []);
+  }
+  return { hashtags, urls: allLinks, fingerprints };
 }
 
 function bucketDirectory(
@@ -143,8 +183,24 @@ function bucketDirectory(
   return { bucketStart, bucketWidth };
 }
 
+function presenceBits(
+  sorted: Float64Array,
+  bucketWidth: number,
+): { presence: Uint32Array; presenceWidth: number } {
+  const presenceWidth = bucketWidth >= 8 ? bucketWidth / 8 : 1;
+  const slots = sorted.length === 0 ? 1 : Math.floor(sorted[sorted.length - 1]! / presenceWidth) + 1;
+  const presence = new Uint32Array(Math.ceil(slots / 32));
+  for (const fp of sorted) {
+    const slot = Math.floor(fp / presenceWidth);
+    presence[slot >>> 5]! |= 1 << (slot & 31);
+  }
+  return { presence, presenceWidth };
+}
+
 /** First index of `value` among the list's fingerprints, or -1 (also for values out of range). */
 function findFirst(list: CompiledList, value: number): number {
+  const slot = Math.floor(value / list.presenceWidth);
+  if (!((list.presence[slot >>> 5]! >>> (slot & 31)) & 1)) return -1;
   const bucket = Math.floor(value / list.bucketWidth);
   if (!(bucket >= 0 && bucket < list.bucketStart.length - 1)) return -1;
   for (let i = list.bucketStart[bucket]!, end = list.bucketStart[bucket + 1]!; i < end; i++) {
@@ -182,56 +238,70 @@ function itemFindings(list: CompiledList, kind: 'hashtag' | 'url', hits: Hits, t
 export function matchFeatures(lists: readonly CompiledList[], features: BlockFeatures): Finding[] {
   const findings: Finding[] = [];
   for (const list of lists) {
-    const entries = list.meta.entries;
-    const tagHits: Hits = new Map();
-    for (const tag of features.hashtags) {
-      for (const { entry, spelling } of list.hashtags.get(tag) ?? []) addHit(tagHits, entry, spelling);
-    }
-    findings.push(...itemFindings(list, 'hashtag', tagHits, features.hashtags.length));
-
-    const urlHits: Hits = new Map();
-    for (const href of features.urls) {
-      const link = parseLink(href);
-      if (!link) continue;
-      for (const host of hostCandidates(link.host)) {
-        for (const p of list.urlPatterns.get(host) ?? []) {
-          if (pathMatches(link.path, p.path)) addHit(urlHits, p.entry, link.host);
-        }
-      }
-    }
-    findings.push(...itemFindings(list, 'url', urlHits, features.urls.length));
-
-    const fps = features.fingerprints[list.paramsKey] ?? [];
-    if (fps.length === 0 || list.fingerprints.length === 0) continue;
-    const evidence = new Map<number, { distinct: Set<number>; words: number; coveredTo: number }>();
-    const k = list.params.k;
-    fps.forEach((fp, position) => {
-      let i = findFirst(list, fp);
-      if (i < 0) return;
-      for (; i < list.fingerprints.length && list.fingerprints[i] === fp; i++) {
-        const e = list.fingerprintEntry[i]!;
-        const seen = evidence.get(e) ?? { distinct: new Set<number>(), words: 0, coveredTo: 0 };
-        evidence.set(e, seen);
-        seen.distinct.add(fp);
-        // Union of the words under matching shingles; positions only grow, so one end suffices.
-        const end = position + k;
-        seen.words += Math.min(k, end - Math.max(position, seen.coveredTo));
-        seen.coveredTo = end;
-      }
-    });
-    const distinctInBlock = new Set(fps).size;
-    const needed = requiredMatches(list.params.threshold, distinctInBlock);
-    for (const [e, seen] of evidence) {
-      if (seen.distinct.size < needed || seen.words < list.params.minWords) continue;
-      findings.push({
-        kind: 'fingerprint',
-        listId: list.listId,
-        entry: entries[e]!.id,
-        strength: { matched: seen.distinct.size, total: distinctInBlock },
-      });
-    }
+    if (features.hashtags.length > 0) findings.push(...hashtagFindings(list, features.hashtags));
+    if (features.urls.length > 0) findings.push(...urlFindings(list, features.urls));
+    const fps = features.fingerprints[list.paramsKey];
+    if (fps !== undefined && list.fingerprints.length > 0) fingerprintFindings(list, fps, findings);
   }
   return findings;
+}
+
+function hashtagFindings(list: CompiledList, hashtags: readonly string[]): Finding[] {
+  const hits: Hits = new Map();
+  for (const tag of hashtags) {
+    for (const { entry, spelling } of list.hashtags.get(tag) ?? []) addHit(hits, entry, spelling);
+  }
+  return itemFindings(list, 'hashtag', hits, hashtags.length);
+}
+
+function urlFindings(list: CompiledList, urls: readonly string[]): Finding[] {
+  const hits: Hits = new Map();
+  for (const href of urls) {
+    const link = parseLink(href);
+    if (!link) continue;
+    for (const host of hostCandidates(link.host)) {
+      for (const p of list.urlPatterns.get(host) ?? []) {
+        if (pathMatches(link.path, p.path)) addHit(hits, p.entry, link.host);
+      }
+    }
+  }
+  return itemFindings(list, 'url', hits, urls.length);
+}
+
+function fingerprintFindings(list: CompiledList, fps: readonly number[], findings: Finding[]): void {
+  // Nearly every block matches nothing: find the first hit before allocating anything.
+  let position = 0;
+  while (position < fps.length && findFirst(list, fps[position]!) < 0) position++;
+  if (position === fps.length) return;
+
+  const evidence = new Map<number, { distinct: Set<number>; words: number; coveredTo: number }>();
+  const k = list.params.k;
+  for (; position < fps.length; position++) {
+    const fp = fps[position]!;
+    let i = findFirst(list, fp);
+    if (i < 0) continue;
+    for (; i < list.fingerprints.length && list.fingerprints[i] === fp; i++) {
+      const e = list.fingerprintEntry[i]!;
+      const seen = evidence.get(e) ?? { distinct: new Set<number>(), words: 0, coveredTo: 0 };
+      evidence.set(e, seen);
+      seen.distinct.add(fp);
+      // Union of the words under matching shingles; positions only grow, so one end suffices.
+      const end = position + k;
+      seen.words += Math.min(k, end - Math.max(position, seen.coveredTo));
+      seen.coveredTo = end;
+    }
+  }
+  const distinctInBlock = new Set(fps).size;
+  const needed = requiredMatches(list.params.threshold, distinctInBlock);
+  for (const [e, seen] of evidence) {
+    if (seen.distinct.size < needed || seen.words < list.params.minWords) continue;
+    findings.push({
+      kind: 'fingerprint',
+      listId: list.listId,
+      entry: list.meta.entries[e]!.id,
+      strength: { matched: seen.distinct.size, total: distinctInBlock },
+    });
+  }
 }
 
 /** Convenience for the CLI and tests: extract and match one block in one call. */

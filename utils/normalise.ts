@@ -22,6 +22,8 @@ interface Tables {
   asciiSecond: Uint8Array;
   /** UTF-8 replacement of each non-ASCII code point seen so far. */
   cache: Map<number, Uint8Array>;
+  /** UTF-16 replacement of each non-ASCII code point seen so far, or null when it needs the string-wide path. */
+  simple: Map<number, string | null>;
   scratch: Uint8Array;
   encoder: TextEncoder;
   decoder: TextDecoder;
@@ -41,6 +43,7 @@ function load(): Tables {
     asciiFirst: new Uint8Array(0x80),
     asciiSecond: new Uint8Array(0x80),
     cache: new Map(),
+    simple: new Map(),
     scratch: new Uint8Array(CHUNK_BYTES),
     encoder: new TextEncoder(),
     decoder: new TextDecoder('utf-8', { ignoreBOM: true }),
@@ -127,6 +130,45 @@ export function normalise(text: string): string {
   result += decoder.decode(scratch.subarray(0, j));
   // Recomposes what per-character NFD split but no mark was stripped from (Hangul syllables, some Indic vowels).
   return wide ? result.normalize('NFC') : result;
+}
+
+// Hangul vowel and final jamo recompose with the syllable before them under NFC although they are letters.
+const JAMO_SECOND = /[\u1161-\u1175\u11a8-\u11c2]/;
+const ANY_MARK = /\p{M}/u;
+
+/**
+ * What normalise() turns the code point `cp` into, when that never depends on its neighbours; null
+ * when it may (the NFC that ends normalise() could compose it with the character before: marks that
+ * survive, Hangul jamo). A string made only of code points with a non-null answer normalises to the
+ * concatenation of their answers: the per-character pipeline makes every answer NFC-stable on its
+ * own, and NFC only joins a starter with a following mark or jamo. Fused scanners (utils/text-scan.ts)
+ * rely on this to skip building the normalised string.
+ */
+export function simpleReplacement(cp: number): string | null {
+  if (tables === undefined) tables = load();
+  const t = tables;
+  let answer = t.simple.get(cp);
+  if (answer === undefined) {
+    if (t.simple.size >= MAX_CACHED) t.simple.clear();
+    const out = t.decoder.decode(replacement(t, cp));
+    answer = ANY_MARK.test(out) || JAMO_SECOND.test(out) || out.normalize('NFC') !== out ? null : out;
+    t.simple.set(cp, answer);
+  }
+  return answer;
+}
+
+/**
+ * Per ASCII code: its normalised form as one or two ASCII codes packed as first | second << 8, or
+ * -1 when it needs simpleReplacement().
+ */
+export function asciiReplacements(): Int32Array {
+  if (tables === undefined) tables = load();
+  const out = new Int32Array(0x80);
+  for (let code = 0; code < 0x80; code++) {
+    const first = tables.asciiFirst[code]!;
+    out[code] = first === GENERAL ? -1 : first | (tables.asciiSecond[code]! << 8);
+  }
+  return out;
 }
 
 // Marks other than Mn survive normalisation (Indic vowel signs are Mc) and belong to the word they sit in.

@@ -71,34 +71,53 @@ export function riceEncode(values: Float64Array, param: number): Uint8Array {
   return writer.finish();
 }
 
+/** The 32 bits starting at bit `bit` of `padded` (which has 4 zero bytes past the data), as an unsigned int. */
+function peek32(padded: Uint8Array, bit: number): number {
+  const i = bit >>> 3;
+  const shift = bit & 7;
+  const word = (padded[i]! << 24) | (padded[i + 1]! << 16) | (padded[i + 2]! << 8) | padded[i + 3]!;
+  return (shift === 0 ? word : (word << shift) | (padded[i + 4]! >>> (8 - shift))) >>> 0;
+}
+
 /** Decodes exactly `count` values, each below `limit`; every byte and padding bit must be used. */
 export function riceDecode(bytes: Uint8Array, count: number, param: number, limit: number): Float64Array {
   const totalBits = bytes.length * 8;
   // Every value costs at least param + 1 bits: a hostile count must fail before its array is allocated.
   if (count * (param + 1) > totalBits)
     throw new LeakwatchError('truncated', 'fingerprint section ends early');
+  // Reading 32 bits at a time (leading ones counted with clz32) is what makes a 1M list decode in
+  // milliseconds; the zero padding lets the reads run past the end, which the checks below catch.
+  const padded = new Uint8Array(bytes.length + 5);
+  padded.set(bytes);
   const out = new Float64Array(count);
   const divisor = 2 ** param;
+  const highWidth = Math.min(param, 24);
+  const lowWidth = param - highWidth;
+  const lowScale = 2 ** lowWidth;
   let bit = 0;
   let previous = -1;
   for (let i = 0; i < count; i++) {
     let q = 0;
     for (;;) {
+      const ones = Math.clz32(~peek32(padded, bit));
+      q += ones;
+      if (ones < 32) {
+        bit += ones + 1;
+        break;
+      }
+      bit += 32;
       if (bit >= totalBits) throw new LeakwatchError('truncated', 'fingerprint section ends early');
-      const set = (bytes[bit >>> 3]! >>> (7 - (bit & 7))) & 1;
-      bit++;
-      if (!set) break;
-      q++;
     }
-    if (bit + param > totalBits) throw new LeakwatchError('truncated', 'fingerprint section ends early');
     let rem = 0;
-    for (let remaining = param; remaining > 0; ) {
-      const available = 8 - (bit & 7);
-      const take = Math.min(available, remaining);
-      rem = rem * 2 ** take + ((bytes[bit >>> 3]! >>> (available - take)) & ((1 << take) - 1));
-      bit += take;
-      remaining -= take;
+    if (highWidth > 0) {
+      rem = peek32(padded, bit) >>> (32 - highWidth);
+      bit += highWidth;
+      if (lowWidth > 0) {
+        rem = rem * lowScale + (peek32(padded, bit) >>> (32 - lowWidth));
+        bit += lowWidth;
+      }
     }
+    if (bit > totalBits) throw new LeakwatchError('truncated', 'fingerprint section ends early');
     const value = previous + 1 + q * divisor + rem;
     if (value >= limit) throw new LeakwatchError('garbled', 'fingerprint out of range');
     out[i] = value;

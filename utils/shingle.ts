@@ -10,10 +10,13 @@
  * JSON messages and sit in a Float64Array.
  */
 
-const SEED_A = 0x9e3779b9;
-const SEED_B = 0x7f4a7c15;
+export const SEED_A = 0x9e3779b9;
+export const SEED_B = 0x7f4a7c15;
+/** Per-code-unit multipliers of the two token lanes (fused scanners repeat the two-line step inline). */
+export const LANE_MUL_A = 0x01000193;
+export const LANE_MUL_B = 0x5bd1e995;
 
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -37,18 +40,26 @@ function tokenLanes(token: string, out: Uint32Array, at: number): void {
   let b = SEED_B;
   for (let i = 0; i < token.length; i++) {
     const c = token.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+    a = Math.imul(a ^ c, LANE_MUL_A);
+    b = Math.imul(b ^ c, LANE_MUL_B) ^ (b >>> 15);
   }
   out[at] = fmix32(a ^ token.length);
   out[at + 1] = fmix32(b + token.length);
 }
 
+/** Lanes of every token, interleaved: what fused scanners produce without building token strings. */
+export function tokenLanesOf(tokens: readonly string[]): Uint32Array {
+  const lanes = new Uint32Array(tokens.length * 2);
+  for (let i = 0; i < tokens.length; i++) tokenLanes(tokens[i]!, lanes, i * 2);
+  return lanes;
+}
+
+const POW2 = Float64Array.from({ length: 22 }, (_, i) => 2 ** i);
+
 /** Top `bits` bits (24..53) of the 64-bit value (hi, lo) as a safe integer. */
 export function topBits(hi: number, lo: number, bits: number): number {
   if (bits <= 32) return hi >>> (32 - bits);
-  const extra = bits - 32;
-  return hi * 2 ** extra + (lo >>> (32 - extra));
+  return hi * POW2[bits - 32]! + (lo >>> (64 - bits));
 }
 
 /**
@@ -57,10 +68,12 @@ export function topBits(hi: number, lo: number, bits: number): number {
  * short document can still match it.
  */
 export function shingleHashes(tokens: readonly string[], k: number): Uint32Array {
-  const n = tokens.length;
+  return shingleHashesOfLanes(tokenLanesOf(tokens), tokens.length, k);
+}
+
+/** shingleHashes() from the lanes of `n` tokens (tokenLanesOf). */
+export function shingleHashesOfLanes(lanes: Uint32Array, n: number, k: number): Uint32Array {
   if (n === 0) return new Uint32Array(0);
-  const lanes = new Uint32Array(n * 2);
-  for (let i = 0; i < n; i++) tokenLanes(tokens[i]!, lanes, i * 2);
   const width = Math.min(k, n);
   const count = n - width + 1;
   const out = new Uint32Array(count * 2);
@@ -85,6 +98,46 @@ export function shingleFingerprints(tokens: readonly string[], k: number, bits: 
   const hashes = shingleHashes(tokens, k);
   const out = new Float64Array(hashes.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = topBits(hashes[i * 2]!, hashes[i * 2 + 1]!, bits);
+  return out;
+}
+
+/**
+ * shingleFingerprints() from the lanes of `n` tokens, appended to `out` (a plain array: it becomes
+ * a message); the hot path of the scan, so the rounds and topBits are inlined.
+ */
+export function fingerprintsOfLanes(
+  lanes: Uint32Array,
+  n: number,
+  k: number,
+  bits: number,
+  out: number[],
+): number[] {
+  if (n === 0) return out;
+  const width = Math.min(k, n);
+  const count = n - width + 1;
+  const extra = bits > 32 ? bits - 32 : 0;
+  const scale = 2 ** extra;
+  const loShift = 32 - extra;
+  const hiShift = bits >= 32 ? 0 : 32 - bits;
+  for (let s = 0; s < count; s++) {
+    let a = SEED_A ^ width;
+    let b = SEED_B ^ width;
+    for (let j = 0, t = s * 2; j < width; j++, t += 2) {
+      let x = Math.imul(lanes[t]!, 0xcc9e2d51);
+      x = (x << 15) | (x >>> 17);
+      a ^= Math.imul(x, 0x1b873593);
+      a = (a << 13) | (a >>> 19);
+      a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+      x = Math.imul(lanes[t + 1]!, 0xcc9e2d51);
+      x = (x << 15) | (x >>> 17);
+      b ^= Math.imul(x, 0x1b873593);
+      b = (b << 13) | (b >>> 19);
+      b = (Math.imul(b, 5) + 0xe6546b64) | 0;
+    }
+    const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
+    if (extra === 0) out.push(hi >>> hiShift);
+    else out.push(hi * scale + (fmix32(b ^ hi) >>> loShift));
+  }
   return out;
 }
 

@@ -22,6 +22,26 @@ describe('Rice coding', () => {
     );
   });
 
+  it('round-trips with any parameter 0..52 (long unary runs, remainders over 24 bits)', () => {
+    const values53 = fc
+      .uniqueArray(fc.maxSafeNat(), { maxLength: 40 })
+      .map((a) => Float64Array.from(a.sort((x, y) => x - y)));
+    fc.assert(
+      fc.property(fc.oneof(sortedSet, values53), fc.integer({ min: 0, max: 52 }), (values, p) => {
+        // A small parameter on widely spread values makes unary runs of thousands of bits.
+        fc.pre(values.length === 0 || values[values.length - 1]! / 2 ** p < 5e5);
+        const enc = riceEncode(values, p);
+        expect([...riceDecode(enc, values.length, p, 2 ** 53)]).toEqual([...values]);
+        if (enc.length > 0) {
+          expect(() => riceDecode(enc.subarray(0, enc.length - 1), values.length, p, 2 ** 53)).toThrow(
+            LeakwatchError,
+          );
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('costs under 3 bytes per fingerprint at the default width', () => {
     const n = 100_000;
     const bits = bitsFor(n);

@@ -1,0 +1,197 @@
+import { analyse, asciiReplacements, simpleReplacement } from './normalise';
+import { fmix32, LANE_MUL_A, LANE_MUL_B, SEED_A, SEED_B, tokenLanesOf } from './shingle';
+
+/**
+ * The scan's hot path in one pass: what tokenise() and extractHashtags() give, but as token hash
+ * lanes (utils/shingle.ts) instead of strings, without building the normalised text. Text holding a code point whose normal form depends on its neighbours
+ * (simpleReplacement() === null: surviving marks, Hangul jamo) takes the string path instead, so
+ * the result is always exactly that of the reference functions (property-tested against them).
+ */
+
+export interface ScannedText {
+  /** Two 32-bit lanes per token, interleaved; only the first 2 * tokenCount are meaningful. */
+  lanes: Uint32Array;
+  tokenCount: number;
+  /** Normalised hashtag bodies, deduplicated, in order of first appearance. */
+  hashtags: string[];
+}
+
+const WORD = 1;
+const TAG_BODY = 2;
+const HASH = 4;
+
+const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
+
+let ascii: Int32Array | undefined;
+/** Class bits of each ASCII code unit of normalised text. */
+let asciiClass: Uint8Array | undefined;
+/** Forms of the ASCII codes that become two ('m' -> 'rn'), indexed by code. */
+let asciiPairs: ({ units: Uint16Array; classes: Uint8Array } | undefined)[] = [];
+/** Code units of each simple non-ASCII code point's normal form, and their class bits. */
+const wide = new Map<number, { units: Uint16Array; classes: Uint8Array } | null>();
+const MAX_WIDE = 1 << 14;
+
+function classOf(char: string): number {
+  if (char === '#') return HASH;
+  if (char === '_') return TAG_BODY;
+  return WORD_CHAR.test(char) ? WORD | TAG_BODY : 0;
+}
+
+function wideForm(cp: number): { units: Uint16Array; classes: Uint8Array } | null {
+  let form = wide.get(cp);
+  if (form !== undefined) return form;
+  const text = simpleReplacement(cp);
+  if (text === null) form = null;
+  else {
+    const units = new Uint16Array(text.length);
+    const classes = new Uint8Array(text.length);
+    let i = 0;
+    for (const char of text) {
+      const cls = classOf(char);
+      for (let u = 0; u < char.length; u++, i++) {
+        units[i] = char.charCodeAt(u);
+        classes[i] = cls;
+      }
+    }
+    form = { units, classes };
+  }
+  if (wide.size >= MAX_WIDE) wide.clear();
+  wide.set(cp, form);
+  return form;
+}
+
+// Scratch reused across calls: a feed scans thousands of small blocks.
+let lanes = new Uint32Array(1 << 10);
+
+function ensureLanes(tokens: number): void {
+  if (tokens * 2 <= lanes.length) return;
+  const grown = new Uint32Array(Math.max(tokens * 2, lanes.length * 2));
+  grown.set(lanes);
+  lanes = grown;
+}
+
+function loadAscii(): void {
+  ascii = asciiReplacements();
+  asciiClass = new Uint8Array(0x80);
+  for (let c = 0; c < 0x80; c++) asciiClass[c] = classOf(String.fromCharCode(c));
+  asciiPairs = Array.from(ascii, (r) => {
+    if (r <= 0xff) return undefined;
+    const units = Uint16Array.of(r & 0xff, r >>> 8);
+    return { units, classes: Uint8Array.from(units, (u) => asciiClass![u]!) };
+  });
+}
+
+/**
+ * Token lanes and hashtags of `text`. The returned lanes array is scratch, overwritten by the next
+ * call: read or copy it before scanning again.
+ *
+ * One loop over the text's code units: each yields normalised code units (an ASCII letter almost
+ * always exactly one, read from a table; other code points their memoised form, queued in
+ * `pending`), and each normalised unit goes through the same token/hashtag step. The step is
+ * written once, inline, because this loop is the scan's whole cost.
+ */
+export function scanText(text: string): ScannedText {
+  if (ascii === undefined) loadAscii();
+  const table = ascii!;
+  const cls8 = asciiClass!;
+  const n = text.length;
+  // A token takes at least one code unit and one separator; the rare code point whose normal
+  // form holds more words than it has units grows the array below.
+  ensureLanes((n >> 1) + 2);
+  let out = lanes;
+  let tokens = 0;
+  let hashtags: Set<string> | undefined;
+  let a = 0;
+  let b = 0;
+  let length = 0;
+  let tag = '';
+  let inTag = false;
+  let previous = 0;
+  let pending: { units: Uint16Array; classes: Uint8Array } | null = null;
+  let next = 0;
+  let i = 0;
+  for (;;) {
+    let code: number;
+    let cls: number;
+    if (pending !== null) {
+      code = pending.units[next]!;
+      cls = pending.classes[next++]!;
+      if (next === pending.units.length) pending = null;
+    } else if (i < n) {
+      code = text.charCodeAt(i++);
+      const r = code < 0x80 ? table[code]! : -1;
+      if (r >= 0 && r <= 0xff) {
+        code = r;
+        cls = cls8[r]!;
+      } else if (r > 0xff) {
+        pending = asciiPairs[code]!;
+        next = 1;
+        code = r & 0xff;
+        cls = cls8[code]!;
+      } else {
+        let cp = code;
+        if (cp >= 0xd800 && cp <= 0xdbff && i < n) {
+          const low = text.charCodeAt(i);
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            cp = ((cp - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+            i++;
+          }
+        }
+        const form = wideForm(cp);
+        if (form === null) return scanTextSlowly(text);
+        if (form.units.length === 0) continue;
+        pending = form.units.length > 1 ? form : null;
+        next = 1;
+        code = form.units[0]!;
+        cls = form.classes[0]!;
+      }
+    } else {
+      // One separator after the end closes the last token and hashtag.
+      code = 0;
+      cls = 0;
+      i++;
+    }
+
+    if (cls & WORD) {
+      if (length === 0) {
+        a = SEED_A;
+        b = SEED_B;
+      }
+      a = Math.imul(a ^ code, LANE_MUL_A);
+      b = Math.imul(b ^ code, LANE_MUL_B) ^ (b >>> 15);
+      length++;
+    } else if (length > 0) {
+      if (tokens * 2 + 2 > out.length) {
+        ensureLanes(tokens + 1);
+        out = lanes;
+      }
+      out[tokens * 2] = fmix32(a ^ length);
+      out[tokens * 2 + 1] = fmix32(b + length);
+      tokens++;
+      length = 0;
+    }
+    if (inTag) {
+      if (cls & TAG_BODY) tag += String.fromCharCode(code);
+      else {
+        if (tag.length > 0) {
+          hashtags ??= new Set();
+          hashtags.add(tag);
+        }
+        inTag = false;
+      }
+    }
+    // A '#' after a hashtag character is inside a word or a URL fragment, not a hashtag.
+    if (cls & HASH && !(previous & TAG_BODY)) {
+      inTag = true;
+      tag = '';
+    }
+    previous = cls;
+    if (i > n) break;
+  }
+  return { lanes: out, tokenCount: tokens, hashtags: hashtags ? [...hashtags] : [] };
+}
+
+function scanTextSlowly(text: string): ScannedText {
+  const { tokens, hashtags } = analyse(text);
+  return { lanes: tokenLanesOf(tokens), tokenCount: tokens.length, hashtags };
+}
