@@ -1,7 +1,7 @@
 import { LeakwatchError } from './errors';
 import type { FingerprintParams } from './list-schema';
-import { tokenise } from './normalise';
-import { shingleFingerprints, winnow } from './shingle';
+import { fingerprintsOfLanes, winnow } from './shingle';
+import { scanText } from './text-scan';
 
 /**
  * Turning documents into a fingerprint set. The false-alarm arithmetic behind `bitsFor` is in the
@@ -45,7 +45,11 @@ export interface BuildStats {
 const ROUTING_LINE =
   /^\s*(?:>\s*)*(?:from|to|cc|bcc|sent|date|de|à|envoyé|reply-to)\s*:|\bforwarded by\b|\boriginal message\b|\bmessage d'origine\b/i;
 
+const ANY_ROUTING_LINE = new RegExp(ROUTING_LINE.source, 'im');
+
 export function withoutRoutingLines(text: string): string {
+  // Most documents (attachments, notes) have none: skip splitting them into lines.
+  if (!ANY_ROUTING_LINE.test(text)) return text;
   return text
     .split('\n')
     .filter((line) => !ROUTING_LINE.test(line))
@@ -72,8 +76,17 @@ class GrowableFloat64 {
   }
 }
 
+/** Every shingle's fingerprint at full precision (53 bits), and the word count. */
+function fullFingerprints(text: string, k: number): { values: number[]; words: number } {
+  const scanned = scanText(text);
+  return {
+    values: fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, k, 53, []),
+    words: scanned.tokenCount,
+  };
+}
+
 function distinctSorted(values: Float64Array): Float64Array {
-  const sorted = Float64Array.from(values).sort();
+  const sorted = values.sort();
   let n = 0;
   for (let i = 0; i < sorted.length; i++)
     if (i === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
@@ -93,17 +106,16 @@ export class FingerprintSetBuilder {
   constructor(private readonly params: { k: number; w: number }) {}
 
   addDocument(text: string): void {
-    const tokens = tokenise(withoutRoutingLines(text));
+    const fingerprints = fullFingerprints(withoutRoutingLines(text), this.params.k);
     this.stats.documents++;
-    this.stats.words += tokens.length;
-    if (tokens.length === 0) return;
-    const selected = winnow(shingleFingerprints(tokens, this.params.k, 53), this.params.w);
-    this.documentFingerprints.push(distinctSorted(selected));
+    this.stats.words += fingerprints.words;
+    if (fingerprints.words === 0) return;
+    this.documentFingerprints.push(distinctSorted(winnow(fingerprints.values, this.params.w)));
   }
 
   /** Background text: every shingle counts, not just the winnowed ones. */
   addBackground(text: string): void {
-    this.background.push(shingleFingerprints(tokenise(text), this.params.k, 53));
+    this.background.push(fullFingerprints(text, this.params.k).values);
   }
 
   finish(

@@ -15,45 +15,47 @@ export function riceParameter(values: Float64Array): number {
   return Math.max(0, Math.min(52, Math.floor(Math.log2(mean * Math.LN2))));
 }
 
+/** Writes bits most significant first through a small accumulator, a byte at a time. */
 class BitWriter {
   private bytes: Uint8Array;
-  private bitLength = 0;
+  private length = 0;
+  /** The last `pendingBits` bits written, not yet a whole byte. */
+  private pending = 0;
+  private pendingBits = 0;
   constructor(capacity: number) {
     this.bytes = new Uint8Array(Math.max(16, capacity));
   }
-  private ensure(extraBits: number): void {
-    const needed = Math.ceil((this.bitLength + extraBits) / 8);
-    if (needed <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(needed, this.bytes.length * 2));
-    grown.set(this.bytes);
-    this.bytes = grown;
-  }
-  writeOnes(count: number): void {
-    this.ensure(count + 1);
-    // Byte-aligned runs instead of single bits: encoding 1M fingerprints must take milliseconds.
-    for (let remaining = count; remaining > 0; ) {
-      const free = 8 - (this.bitLength & 7);
-      const take = Math.min(free, remaining);
-      this.bytes[this.bitLength >>> 3]! |= ((1 << take) - 1) << (free - take);
-      this.bitLength += take;
-      remaining -= take;
+  /** Appends the low `width` (0..24) bits of `bits`. */
+  private put(bits: number, width: number): void {
+    if (this.length + 4 > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
     }
-    this.bitLength++; // the terminating zero
+    this.pending = (this.pending << width) | (bits & ((1 << width) - 1));
+    this.pendingBits += width;
+    while (this.pendingBits >= 8) {
+      this.pendingBits -= 8;
+      this.bytes[this.length++] = this.pending >>> this.pendingBits;
+    }
+    this.pending &= (1 << this.pendingBits) - 1;
+  }
+  /** `count` one bits and the terminating zero. */
+  writeOnes(count: number): void {
+    let remaining = count;
+    for (; remaining >= 23; remaining -= 23) this.put(0x7fffff, 23);
+    this.put(((1 << remaining) - 1) << 1, remaining + 1);
   }
   /** Writes the low `width` bits of value (a safe integer), most significant first. */
   writeBits(value: number, width: number): void {
-    this.ensure(width);
-    for (let remaining = width; remaining > 0; ) {
-      const free = 8 - (this.bitLength & 7);
-      const take = Math.min(free, remaining);
-      const chunk = Math.floor(value / 2 ** (remaining - take)) & ((1 << take) - 1);
-      this.bytes[this.bitLength >>> 3]! |= chunk << (free - take);
-      this.bitLength += take;
-      remaining -= take;
-    }
+    if (width > 24) {
+      this.writeBits(Math.floor(value / 0x1000000), width - 24);
+      this.put(value % 0x1000000, 24);
+    } else if (width > 0) this.put(value % 0x1000000, width);
   }
   finish(): Uint8Array {
-    return this.bytes.slice(0, Math.ceil(this.bitLength / 8));
+    if (this.pendingBits > 0) this.put(0, 8 - this.pendingBits);
+    return this.bytes.slice(0, this.length);
   }
 }
 

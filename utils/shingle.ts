@@ -147,7 +147,7 @@ export function fingerprintsOfLanes(
  * Any run of at least w + k - 1 words shared with another text yields a fingerprint kept here
  * that the other text contains too.
  */
-export function winnow(fingerprints: Float64Array, w: number): Float64Array {
+export function winnow(fingerprints: ArrayLike<number>, w: number): Float64Array {
   const n = fingerprints.length;
   if (n <= w) return n === 0 ? new Float64Array(0) : Float64Array.of(minOf(fingerprints));
   const kept: number[] = [];
@@ -163,8 +163,8 @@ export function winnow(fingerprints: Float64Array, w: number): Float64Array {
   return Float64Array.from(kept);
 }
 
-function minOf(values: Float64Array): number {
+function minOf(values: ArrayLike<number>): number {
   let m = values[0]!;
-  for (const v of values) if (v < m) m = v;
+  for (let i = 1; i < values.length; i++) if (values[i]! < m) m = values[i]!;
   return m;
 }
