@@ -118,6 +118,64 @@ interface Pending {
   features: BlockFeatures;
 }
 
+/** What the scanner's own entries on the page's performance timeline are called. */
+export const TIMING = {
+  /** One slice of reading blocks and extracting their features, on the main thread. */
+  scan: 'leakwatch:scan',
+  /** Applying one lookup answer: flags, warnings, blur. */
+  apply: 'leakwatch:apply',
+  /** One MutationObserver callback (it only queues). */
+  observe: 'leakwatch:observe',
+  /** From sending a lookup to its answer: wall time, mostly spent in the background. */
+  lookup: 'leakwatch:lookup',
+  /** A mark: nothing is queued or awaiting the background any more. */
+  idle: 'leakwatch:idle',
+} as const;
+/** The user-timing buffer never drops entries by itself: past this many, the scanner clears its own. */
+const TIMING_KEPT = 500;
+
+interface Timeline {
+  now(): number;
+  measure(name: string, start: number): void;
+  mark(name: string): void;
+}
+
+/**
+ * Entries on the page's performance timeline, for benchmarks and DevTools. They say how long the
+ * extension worked and when, never what it found: the page can read them. Observers see every
+ * entry even after the scanner clears it from the buffer.
+ */
+function createTimeline(perf: Performance): Timeline {
+  let written = 0;
+  const countAndTrim = () => {
+    if (++written < TIMING_KEPT) return;
+    written = 0;
+    for (const name of Object.values(TIMING)) {
+      perf.clearMeasures(name);
+      perf.clearMarks(name);
+    }
+  };
+  return {
+    now: () => perf.now(),
+    measure(name, start) {
+      try {
+        perf.measure(name, { start, end: perf.now() });
+        countAndTrim();
+      } catch {
+        // An engine without measure options: the figures are for benchmarks only.
+      }
+    },
+    mark(name) {
+      try {
+        perf.mark(name);
+        countAndTrim();
+      } catch {
+        // as above
+      }
+    },
+  };
+}
+
 /** FNV-1a: only detects change, so 32 bits are plenty. */
 function hashString(text: string): number {
   let h = 0x811c9dc5;
@@ -149,6 +207,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
   const sliceBlocks = options.sliceBlocks ?? DEFAULT_SLICE_BLOCKS;
   const reportDelayMs = options.reportDelayMs ?? DEFAULT_REPORT_DELAY_MS;
+  const timeline = createTimeline(win.performance);
   const postSelector =
     SITE_ADAPTERS.filter((a) => a.hosts.test(win.location.hostname))
       .map((a) => a.post)
@@ -409,11 +468,16 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
 
   function send(batch: Pending[]): void {
     inFlight++;
+    const sent = timeline.now();
     options
       .lookup(batch.map((p) => p.features))
       .then(
         (results) => {
-          if (!stopped) apply(batch, results);
+          timeline.measure(TIMING.lookup, sent);
+          if (stopped) return;
+          const t0 = timeline.now();
+          apply(batch, results);
+          timeline.measure(TIMING.apply, t0);
         },
         (error: unknown) => {
           // Forget the hashes so the next change of these blocks is looked up again.
@@ -466,15 +530,11 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   function runSlice(): void {
     cancelSlice = null;
     if (stopped) return;
-    const perf = win.performance;
-    perf.mark('leakwatch-scan-start');
+    const t0 = timeline.now();
     try {
-      scanSlice(perf.now());
+      scanSlice(t0);
     } finally {
-      perf.mark('leakwatch-scan-end');
-      perf.measure('leakwatch-scan', 'leakwatch-scan-start', 'leakwatch-scan-end');
-      perf.clearMarks('leakwatch-scan-start');
-      perf.clearMarks('leakwatch-scan-end');
+      timeline.measure(TIMING.scan, t0);
       if (roots.size > 0 || candidates.size > 0 || sweepNeeded) schedule();
       else notifyIdle();
     }
@@ -506,6 +566,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
 
   const observer = new win.MutationObserver(
     safely((records: MutationRecord[]) => {
+      const t0 = timeline.now();
       for (const r of records) {
         if (r.type === 'characterData') {
           roots.add(r.target);
@@ -522,6 +583,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
         }
       }
       schedule();
+      timeline.measure(TIMING.observe, t0);
     }),
   );
 
@@ -560,6 +622,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
 
   function notifyIdle(): void {
     if (!isIdle() && !stopped) return;
+    if (!stopped) timeline.mark(TIMING.idle);
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const w of waiters) w();

@@ -9,6 +9,7 @@ import {
   type PageReport,
   type ScannerOptions,
   type ScannerWindow,
+  TIMING,
   WARNING_TAG,
 } from '../../lib/content-scanner';
 import { requestSchema } from '../../lib/messages';
@@ -280,7 +281,7 @@ describe('content scanner', () => {
     expect(allBlocks(sliced)).toHaveLength(450);
     expect(sliced.lookups.length).toBeGreaterThanOrEqual(45);
     expect(Math.max(...sliced.lookups.map((l) => l.length))).toBeLessThanOrEqual(10);
-    const measures = sliced.win.performance.getEntriesByName('leakwatch-scan');
+    const measures = sliced.win.performance.getEntriesByName(TIMING.scan);
     expect(measures.length).toBeGreaterThanOrEqual(45);
   });
 
