@@ -125,65 +125,80 @@ function isPost(el: Element): boolean {
   return POST_SELECTORS.some((s) => matchesSimpleSelector(el, s));
 }
 
-/** Splits HTML into blocks; never throws on malformed markup (the parser is forgiving). */
+interface OpenBlock {
+  parts: string[];
+  links: string[];
+}
+
+/** What is left to do, last first: read a node into a block, end a block-level element, close a block. */
+type Step =
+  | { node: ChildNode; block: OpenBlock; insidePost: boolean }
+  | { newlineInto: OpenBlock }
+  | { close: OpenBlock; at: number };
+
+/**
+ * Splits HTML into blocks; never throws on malformed markup (the parser is forgiving). The tree is
+ * walked with an explicit stack: a page nested thousands of elements deep must not overflow the call stack.
+ */
 export function htmlToBlocks(html: string, baseUrl = 'https://example.invalid/'): TextBlock[] {
   const doc = parseDocument(html, { decodeEntities: true, lowerCaseTags: true });
   const blocks: TextBlock[] = [];
+  const root: OpenBlock = { parts: [], links: [] };
+  const stack: Step[] = [];
+  const read = (nodes: ChildNode[], block: OpenBlock, insidePost: boolean): void => {
+    for (let i = nodes.length - 1; i >= 0; i--) stack.push({ node: nodes[i]!, block, insidePost });
+  };
 
-  const collect = (
-    nodes: ChildNode[],
-    block: { parts: string[]; links: string[] },
-    insidePost: boolean,
-  ): void => {
-    for (const node of nodes) {
-      if (isText(node)) {
-        block.parts.push(node.data);
-        continue;
-      }
-      if (!isTag(node)) continue;
-      const name = node.name;
-      if (SKIP_TAGS.has(name)) continue;
-      if (name === 'br') {
-        block.parts.push('\n');
-        continue;
-      }
-      if (name === 'a' && node.attribs.href) {
-        try {
-          block.links.push(new URL(node.attribs.href, baseUrl).href);
-        } catch {
-          // an unparsable href is not a link to anything
-        }
-      }
-      if (!insidePost && isPost(node)) {
-        startBlock(node, true);
-        continue;
-      }
-      if (!insidePost && BLOCK_TAGS.has(name)) {
-        startBlock(node, false);
-        continue;
-      }
-      if (insidePost && BLOCK_TAGS.has(name)) block.parts.push('\n');
-      collect(node.children, block, insidePost);
-      if (insidePost && BLOCK_TAGS.has(name)) block.parts.push('\n');
+  read(doc.children, root, false);
+  for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
+    if ('close' in step) {
+      blocks[step.at] = {
+        text: step.close.parts
+          .join('')
+          .replace(/[ \t\r\f\v]+/g, ' ')
+          .trim(),
+        links: step.close.links,
+      };
+      continue;
     }
-  };
-
-  const startBlock = (el: Element, post: boolean): void => {
-    const block = { parts: [] as string[], links: [] as string[] };
-    const at = blocks.length;
-    blocks.push({ text: '', links: [] });
-    collect(el.children, block, post);
-    blocks[at] = {
-      text: block.parts
-        .join('')
-        .replace(/[ \t\r\f\v]+/g, ' ')
-        .trim(),
-      links: block.links,
-    };
-  };
-
-  const root = { parts: [] as string[], links: [] as string[] };
-  collect(doc.children, root, false);
+    if ('newlineInto' in step) {
+      step.newlineInto.parts.push('\n');
+      continue;
+    }
+    const { node, block, insidePost } = step;
+    if (isText(node)) {
+      block.parts.push(node.data);
+      continue;
+    }
+    if (!isTag(node)) continue;
+    const name = node.name;
+    if (SKIP_TAGS.has(name)) continue;
+    if (name === 'br') {
+      block.parts.push('\n');
+      continue;
+    }
+    if (name === 'a' && node.attribs.href) {
+      try {
+        block.links.push(new URL(node.attribs.href, baseUrl).href);
+      } catch {
+        // an unparsable href is not a link to anything
+      }
+    }
+    const post = !insidePost && isPost(node);
+    if (post || (!insidePost && BLOCK_TAGS.has(name))) {
+      // The block takes its place before the blocks nested in it, as a reader meets them.
+      const own: OpenBlock = { parts: [], links: [] };
+      stack.push({ close: own, at: blocks.length });
+      blocks.push({ text: '', links: [] });
+      read(node.children, own, post);
+      continue;
+    }
+    if (insidePost && BLOCK_TAGS.has(name)) {
+      block.parts.push('\n');
+      stack.push({ newlineInto: block });
+    }
+    read(node.children, block, insidePost);
+  }
   blocks.push({ text: root.parts.join('').replace(/\s+/g, ' ').trim(), links: root.links });
   return blocks.filter((b) => b.text.length > 0 || b.links.length > 0);
 }
