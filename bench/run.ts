@@ -38,7 +38,8 @@ import {
 } from '../utils/matcher';
 import { normalise, tokenise } from '../utils/normalise';
 import { riceEncode, riceParameter } from '../utils/rice';
-import { shingleFingerprints, winnow } from '../utils/shingle';
+import { fingerprintsOfLanes, shingleFingerprints, winnow } from '../utils/shingle';
+import { scanText } from '../utils/text-scan';
 import { BlockGenerator, makeCorpus, makeHashtags, rng, u32 } from './corpus';
 import { NaiveMatcher } from './naive';
 
@@ -336,11 +337,14 @@ async function benchScan(): Promise<void> {
     for (const b of slice) sink += fn(b);
   };
   const stages: [string, () => void][] = [
-    ['normalise()', each((b) => normalise(b).length)],
-    ['tokenise() (incl. normalise)', each((b) => tokenise(b).length)],
+    ['normalise() (reference, not on the scan path)', each((b) => normalise(b).length)],
+    ['scanText()', each((b) => scanText(b).tokenCount)],
     [
-      'tokenise+shingleFingerprints',
-      each((b) => shingleFingerprints(tokenise(b), DEFAULT_K, f.compiled.params.bits).length),
+      'scanText+fingerprintsOfLanes',
+      each((b) => {
+        const s = scanText(b);
+        return fingerprintsOfLanes(s.lanes, s.tokenCount, DEFAULT_K, f.compiled.params.bits, []).length;
+      }),
     ],
     ['extractFeatures()', each((b) => extractFeatures(b, [], paramSets).hashtags.length)],
     [

@@ -101,6 +101,8 @@ export function shingleFingerprints(tokens: readonly string[], k: number, bits: 
   return out;
 }
 
+let premixed = new Int32Array(1 << 10);
+
 /**
  * shingleFingerprints() from the lanes of `n` tokens, appended to `out` (a plain array: it becomes
  * a message); the hot path of the scan, so the rounds and topBits are inlined.
@@ -113,6 +115,13 @@ export function fingerprintsOfLanes(
   out: number[],
 ): number[] {
   if (n === 0) return out;
+  // The first half of round() depends on the token alone: do it once per token, not k times.
+  if (premixed.length < n * 2) premixed = new Int32Array(Math.max(n * 2, premixed.length * 2));
+  const pre = premixed;
+  for (let t = 0; t < n * 2; t++) {
+    const x = Math.imul(lanes[t]!, 0xcc9e2d51);
+    pre[t] = Math.imul((x << 15) | (x >>> 17), 0x1b873593);
+  }
   const width = Math.min(k, n);
   const count = n - width + 1;
   const extra = bits > 32 ? bits - 32 : 0;
@@ -122,15 +131,11 @@ export function fingerprintsOfLanes(
   for (let s = 0; s < count; s++) {
     let a = SEED_A ^ width;
     let b = SEED_B ^ width;
-    for (let j = 0, t = s * 2; j < width; j++, t += 2) {
-      let x = Math.imul(lanes[t]!, 0xcc9e2d51);
-      x = (x << 15) | (x >>> 17);
-      a ^= Math.imul(x, 0x1b873593);
+    for (let t = s * 2, end = (s + width) * 2; t < end; t += 2) {
+      a ^= pre[t]!;
       a = (a << 13) | (a >>> 19);
       a = (Math.imul(a, 5) + 0xe6546b64) | 0;
-      x = Math.imul(lanes[t + 1]!, 0xcc9e2d51);
-      x = (x << 15) | (x >>> 17);
-      b ^= Math.imul(x, 0x1b873593);
+      b ^= pre[t + 1]!;
       b = (b << 13) | (b >>> 19);
       b = (Math.imul(b, 5) + 0xe6546b64) | 0;
     }

@@ -25,6 +25,8 @@ const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
 let ascii: Int32Array | undefined;
 /** Class bits of each ASCII code unit of normalised text. */
 let asciiClass: Uint8Array | undefined;
+/** Per ASCII code: its normal form when that is one word character (most letters and digits), else 0. */
+let asciiWord: Uint8Array | undefined;
 /** Forms of the ASCII codes that become two ('m' -> 'rn'), indexed by code. */
 let asciiPairs: ({ units: Uint16Array; classes: Uint8Array } | undefined)[] = [];
 /** Code units of each simple non-ASCII code point's normal form, and their class bits. */
@@ -74,6 +76,7 @@ function loadAscii(): void {
   ascii = asciiReplacements();
   asciiClass = new Uint8Array(0x80);
   for (let c = 0; c < 0x80; c++) asciiClass[c] = classOf(String.fromCharCode(c));
+  asciiWord = Uint8Array.from(ascii, (r) => (r >= 0 && r <= 0xff && asciiClass![r]! & WORD ? r : 0));
   asciiPairs = Array.from(ascii, (r) => {
     if (r <= 0xff) return undefined;
     const units = Uint16Array.of(r & 0xff, r >>> 8);
@@ -94,6 +97,7 @@ export function scanText(text: string): ScannedText {
   if (ascii === undefined) loadAscii();
   const table = ascii!;
   const cls8 = asciiClass!;
+  const word8 = asciiWord!;
   const n = text.length;
   // A token takes at least one code unit and one separator; the rare code point whose normal
   // form holds more words than it has units grows the array below.
@@ -111,6 +115,25 @@ export function scanText(text: string): ScannedText {
   let next = 0;
   let i = 0;
   for (;;) {
+    // Most of any text is runs of ASCII letters: hash them in a loop of their own.
+    if (pending === null && !inTag && i < n) {
+      let c = text.charCodeAt(i);
+      let r = c < 0x80 ? word8[c]! : 0;
+      if (r !== 0) {
+        if (length === 0) {
+          a = SEED_A;
+          b = SEED_B;
+        }
+        do {
+          a = Math.imul(a ^ r, LANE_MUL_A);
+          b = Math.imul(b ^ r, LANE_MUL_B) ^ (b >>> 15);
+          length++;
+          c = ++i < n ? text.charCodeAt(i) : 0x80;
+          r = c < 0x80 ? word8[c]! : 0;
+        } while (r !== 0);
+        previous = WORD | TAG_BODY;
+      }
+    }
     let code: number;
     let cls: number;
     if (pending !== null) {
