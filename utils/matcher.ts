@@ -269,9 +269,16 @@ function urlFindings(list: CompiledList, urls: readonly string[]): Finding[] {
 }
 
 function fingerprintFindings(list: CompiledList, fps: readonly number[], findings: Finding[]): void {
-  // Nearly every block matches nothing: find the first hit before allocating anything.
+  // Nearly every block matches nothing: the presence bits alone turn away ~7 in 8 values, so test
+  // them inline, and find the first hit before allocating anything.
+  const { presence, presenceWidth } = list;
+  const inverse = 1 / presenceWidth;
   let position = 0;
-  while (position < fps.length && findFirst(list, fps[position]!) < 0) position++;
+  for (; position < fps.length; position++) {
+    const fp = fps[position]!;
+    const slot = Math.floor(fp * inverse);
+    if ((presence[slot >>> 5]! >>> (slot & 31)) & 1 && findFirst(list, fp) >= 0) break;
+  }
   if (position === fps.length) return;
 
   const evidence = new Map<number, { distinct: Set<number>; words: number; coveredTo: number }>();
