@@ -11,7 +11,7 @@ import {
 } from './envelope';
 import { LeakwatchError } from './errors';
 import { decodeList, decodeListMeta, encodeList, PAYLOAD_MAGIC } from './list-format';
-import { type DecodedList, describeSchemaError, identifier } from './list-schema';
+import { checkJsonBounds, type DecodedList, describeSchemaError, identifier } from './list-schema';
 import { riceDecode, riceEncode, riceParameter } from './rice';
 
 /**
@@ -198,7 +198,9 @@ function readDeltaHeader(payload: Uint8Array): { header: DeltaHeader; reader: Re
   const magic = reader.take(4, 'in its header');
   if (!bytesEqual(magic, MAGIC_BYTES))
     throw new LeakwatchError('garbled', 'not a Leakwatch delta (bad magic bytes)');
-  const text = utf8Decode(reader.take(reader.u32('in its header'), 'in its header'), 'delta header');
+  const headerBytes = reader.take(reader.u32('in its header'), 'in its header');
+  checkJsonBounds(headerBytes, 'delta header');
+  const text = utf8Decode(headerBytes, 'delta header');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -1,6 +1,12 @@
 import { canonicalJson } from './canonical-json';
 import { LeakwatchError } from './errors';
-import { type DecodedList, describeSchemaError, type ListMeta, listMetaSchema } from './list-schema';
+import {
+  checkJsonBounds,
+  type DecodedList,
+  describeSchemaError,
+  type ListMeta,
+  listMetaSchema,
+} from './list-schema';
 import { riceDecode, riceEncode, riceParameter } from './rice';
 
 /**
@@ -77,6 +83,7 @@ export function decodeListMeta(payload: Uint8Array): { meta: ListMeta; sectionsA
   const metaLength = view.getUint32(4);
   if (8 + metaLength > payload.length)
     throw new LeakwatchError('truncated', 'list is truncated inside its metadata');
+  checkJsonBounds(payload.subarray(8, 8 + metaLength), 'list metadata');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(

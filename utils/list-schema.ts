@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LeakwatchError } from './errors';
 
 // zod 4 probes for `new Function` support at import time; web-ext lint reports that as eval.
 z.config({ jitless: true });
@@ -144,4 +145,48 @@ export function describeSchemaError(error: z.ZodError): string {
   if (!issue) return 'invalid list metadata';
   const where = issue.path.length ? issue.path.join('.') : 'list';
   return `${where}: ${issue.message}`;
+}
+
+/**
+ * Signed JSON may hold at most this many values (an entry of the test list holds about 30) and
+ * nest this deep (a list nests 5 levels). JSON.parse and the schema allocate per value, so a
+ * metadata of millions of tiny values must be refused by this byte scan, before either runs.
+ */
+export const MAX_JSON_VALUES = 1_000_000;
+export const MAX_JSON_DEPTH = 32;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * Counts the values and nesting of UTF-8 JSON without parsing it. Only bounds are checked here:
+ * anything malformed passes and is refused by JSON.parse afterwards.
+ */
+export function checkJsonBounds(bytes: Uint8Array, what: string): void {
+  let values = 1;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+      continue;
+    }
+    if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
+      if (++depth > MAX_JSON_DEPTH)
+        throw new LeakwatchError('garbled', `${what} is nested more than ${MAX_JSON_DEPTH} levels deep`);
+      values++;
+    } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) depth--;
+    else if (byte === COMMA || byte === COLON) values++;
+    if (values > MAX_JSON_VALUES)
+      throw new LeakwatchError('too-large', `${what} holds more than ${MAX_JSON_VALUES} values`);
+  }
 }
