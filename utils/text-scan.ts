@@ -28,10 +28,18 @@ let asciiClass: Uint8Array | undefined;
 /** Per ASCII code: its normal form when that is one word character (most letters and digits), else 0. */
 let asciiWord: Uint8Array | undefined;
 /** Forms of the ASCII codes that become two ('m' -> 'rn'), indexed by code. */
-let asciiPairs: ({ units: Uint16Array; classes: Uint8Array } | undefined)[] = [];
+let asciiPairs: (Form | undefined)[] = [];
 /** Code units of each simple non-ASCII code point's normal form, and their class bits. */
-const wide = new Map<number, { units: Uint16Array; classes: Uint8Array } | null>();
+type Form = { units: Uint16Array; classes: Uint8Array };
+const wide = new Map<number, Form | null>();
 const MAX_WIDE = 1 << 14;
+/**
+ * Forms of the code points below U+2100 (Latin, Greek, Cyrillic, general punctuation: the accents
+ * and quotes of French text) in an array, since a Map lookup per accented letter is a cost the
+ * scan notices; undefined until first seen.
+ */
+const NEAR = 0x2100;
+const near: (Form | null | undefined)[] = new Array(NEAR).fill(undefined);
 
 function classOf(char: string): number {
   if (char === '#') return HASH;
@@ -39,27 +47,37 @@ function classOf(char: string): number {
   return WORD_CHAR.test(char) ? WORD | TAG_BODY : 0;
 }
 
-function wideForm(cp: number): { units: Uint16Array; classes: Uint8Array } | null {
+function wideForm(cp: number): Form | null {
+  if (cp < NEAR) {
+    const known = near[cp];
+    if (known !== undefined) return known;
+    const form = formOf(cp);
+    near[cp] = form;
+    return form;
+  }
   let form = wide.get(cp);
   if (form !== undefined) return form;
-  const text = simpleReplacement(cp);
-  if (text === null) form = null;
-  else {
-    const units = new Uint16Array(text.length);
-    const classes = new Uint8Array(text.length);
-    let i = 0;
-    for (const char of text) {
-      const cls = classOf(char);
-      for (let u = 0; u < char.length; u++, i++) {
-        units[i] = char.charCodeAt(u);
-        classes[i] = cls;
-      }
-    }
-    form = { units, classes };
-  }
+  form = formOf(cp);
+  // Bounded, so a page holding every code point cannot grow memory without limit.
   if (wide.size >= MAX_WIDE) wide.clear();
   wide.set(cp, form);
   return form;
+}
+
+function formOf(cp: number): Form | null {
+  const text = simpleReplacement(cp);
+  if (text === null) return null;
+  const units = new Uint16Array(text.length);
+  const classes = new Uint8Array(text.length);
+  let i = 0;
+  for (const char of text) {
+    const cls = classOf(char);
+    for (let u = 0; u < char.length; u++, i++) {
+      units[i] = char.charCodeAt(u);
+      classes[i] = cls;
+    }
+  }
+  return { units, classes };
 }
 
 // Scratch reused across calls: a feed scans thousands of small blocks.
@@ -111,7 +129,7 @@ export function scanText(text: string): ScannedText {
   let tag = '';
   let inTag = false;
   let previous = 0;
-  let pending: { units: Uint16Array; classes: Uint8Array } | null = null;
+  let pending: Form | null = null;
   let next = 0;
   let i = 0;
   for (;;) {
