@@ -134,6 +134,26 @@ function subscriptionRange(subId: string): IDBKeyRange {
   return IDBKeyRange.bound([subId], [subId, []]);
 }
 
+/** Thrown when any other write of a new list fails (aborted transaction, closed database...). */
+export class StorageWriteError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `storage error: the browser could not store the new list (${describeCause(cause)}), the previous list stays in use`,
+    );
+    this.name = 'StorageWriteError';
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (typeof cause === 'object' && cause !== null) {
+    const { name, message } = cause as { name?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? (message.split('\n')[0] ?? '') : '';
+    if (typeof name === 'string' && name !== 'Error') return text ? `${name}: ${text}` : name;
+    if (text) return text;
+  }
+  return String(cause);
+}
+
 /** DOMException is not an Error subclass in every engine: check the name only. */
 function isQuotaError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'QuotaExceededError';
@@ -156,6 +176,12 @@ async function rethrowQuota<T>(work: Promise<T>): Promise<T> {
     if (isQuotaError(err)) throw new StorageFullError();
     throw err;
   }
+}
+
+function storageError(err: unknown): Error {
+  if (isQuotaError(err)) return new StorageFullError();
+  if (err instanceof StorageFullError || err instanceof StorageWriteError) return err;
+  return new StorageWriteError(err);
 }
 
 function chunkRecords(subId: string, gen: number, list: DecodedList): ChunkRecord[] {
@@ -231,7 +257,9 @@ export class LeakwatchStore {
     state: SyncState,
     now: number,
   ): Promise<GenerationHeader> {
-    const previous = await this.getActive(subId);
+    const previous = await this.getActive(subId).catch((err: unknown) => {
+      throw storageError(err);
+    });
     const header: GenerationHeader = {
       subId,
       gen: (previous?.gen ?? 0) + 1,
@@ -242,11 +270,29 @@ export class LeakwatchStore {
       meta: verified.list.meta,
       storedAt: now,
     };
-    await rethrowQuota(this.writeGeneration(header, verified.list));
-    await rethrowQuota(this.switchActive(header, state));
+    try {
+      await this.writeGeneration(header, verified.list);
+      await this.switchActive(header, state);
+    } catch (err) {
+      // An aborted write rolls back by itself, but a generation written before a failed switch is
+      // complete and unused: remove it now rather than at the next start.
+      await this.discardUnlessActive(subId, header.gen).catch(() => undefined);
+      throw storageError(err);
+    }
     // The new list is in use whatever happens now; a generation left behind is pruned at next start.
     if (previous) await this.deleteGeneration(subId, previous.gen).catch(() => undefined);
     return header;
+  }
+
+  private async discardUnlessActive(subId: string, gen: number): Promise<void> {
+    const tx = this.db.transaction(['active', 'generations', 'chunks'], 'readwrite');
+    await inTransaction(tx, async () => {
+      if ((await tx.objectStore('active').get(subId))?.gen === gen) return;
+      await Promise.all([
+        tx.objectStore('generations').delete([subId, gen]),
+        tx.objectStore('chunks').delete(generationRange(subId, gen)),
+      ]);
+    });
   }
 
   private async writeGeneration(header: GenerationHeader, list: DecodedList): Promise<void> {

@@ -7,13 +7,14 @@ import {
   trustedKeysFromText,
   type VerifiedList,
 } from '../utils/envelope';
-import { describeError, LeakwatchError } from '../utils/errors';
+import { describeError, LeakwatchError, type LeakwatchErrorCode } from '../utils/errors';
 import { encodeList } from '../utils/list-format';
 import {
   type ActivePointer,
   type GenerationHeader,
   type LeakwatchStore,
   StorageFullError,
+  StorageWriteError,
   type SyncState,
 } from './store';
 
@@ -55,10 +56,20 @@ export interface SyncTarget {
 /** Whether the answer came from a delta or from the full list. */
 export type SyncRoute = 'delta' | 'full';
 
+/** Why a sync failed, for programs; people read `error`. */
+export type SyncErrorCode =
+  | LeakwatchErrorCode
+  | 'http-status'
+  | 'timeout'
+  | 'network'
+  | 'storage-full'
+  | 'storage-error'
+  | 'internal';
+
 export type SyncResult =
   | { outcome: 'updated'; via: SyncRoute; header: GenerationHeader; verified: VerifiedList }
   | { outcome: 'unchanged'; via: SyncRoute }
-  | { outcome: 'failed'; error: string };
+  | { outcome: 'failed'; code: SyncErrorCode; error: string };
 
 /** A failure the server asked us to wait out (Retry-After), on top of the error itself. */
 class ServerRefusal extends Error {
@@ -190,7 +201,15 @@ async function verify(
     minVersion: active?.version,
     maxBytes: deps.maxBytes,
   });
-  const { version } = verified.list.meta;
+  const { version, listId } = verified.list.meta;
+  // One key may sign several lists: a mirror must not be able to serve one in place of another.
+  const installed = active ? await deps.store.getActiveHeader(sub.id) : null;
+  if (installed && listId !== installed.listId) {
+    throw new LeakwatchError(
+      'wrong-list',
+      `the server sent list ${listId}, this subscription follows list ${installed.listId}`,
+    );
+  }
   if (active && version === active.version && verified.digest !== active.digest) {
     throw new LeakwatchError(
       'rollback',
@@ -212,19 +231,38 @@ function validKeys(texts: readonly string[]): string[] {
   });
 }
 
-const REFUSED_CODES = new Set(['unknown-key', 'bad-signature', 'rollback', 'expired', 'not-yet-valid']);
+const REFUSED_CODES = new Set([
+  'unknown-key',
+  'bad-signature',
+  'rollback',
+  'expired',
+  'not-yet-valid',
+  'wrong-list',
+]);
+
+const isTimeout = (err: unknown) =>
+  err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+
+export function syncErrorCode(err: unknown): SyncErrorCode {
+  if (err instanceof StorageFullError) return 'storage-full';
+  if (err instanceof StorageWriteError) return 'storage-error';
+  if (err instanceof ServerRefusal) return 'http-status';
+  if (err instanceof LeakwatchError) return err.code;
+  if (isTimeout(err)) return 'timeout';
+  if (err instanceof TypeError) return 'network';
+  return 'internal';
+}
 
 /** One line a reader of the options page can act on. */
 export function plainError(err: unknown): string {
-  if (err instanceof StorageFullError || err instanceof ServerRefusal) return err.message;
+  if (err instanceof StorageFullError || err instanceof StorageWriteError || err instanceof ServerRefusal)
+    return err.message;
   if (err instanceof LeakwatchError) {
     if (REFUSED_CODES.has(err.code)) return `refused the downloaded list: ${err.message}`;
     if (err.code === 'bad-key') return err.message;
     return `the downloaded list is unusable: ${err.message}`;
   }
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
-    return 'the list server did not answer in time';
-  }
+  if (isTimeout(err)) return 'the list server did not answer in time';
   if (err instanceof TypeError) return `could not reach the list server (${describeError(err)})`;
   return describeError(err);
 }
@@ -249,14 +287,18 @@ async function recordFailure(
   const failures = state.failures + 1;
   const retryAfter = err instanceof ServerRefusal ? err.retryAfterMs : null;
   const error = plainError(err);
-  await deps.store.putSyncState({
-    ...state,
-    lastAttempt: now,
-    lastError: error,
-    failures,
-    nextSync: now + failureDelay(failures, deps.random, retryAfter),
-  });
-  return { outcome: 'failed', error };
+  try {
+    await deps.store.putSyncState({
+      ...state,
+      lastAttempt: now,
+      lastError: error,
+      failures,
+      nextSync: now + failureDelay(failures, deps.random, retryAfter),
+    });
+  } catch {
+    // A store that cannot even take the status still has its last good list; the caller gets the reason.
+  }
+  return { outcome: 'failed', code: syncErrorCode(err), error };
 }
 
 /** Where `leakwatch publish` serves the delta from `version`; null for a list not laid out by it. */

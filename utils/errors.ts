@@ -14,7 +14,8 @@ export type LeakwatchErrorCode =
   | 'not-yet-valid'
   | 'schema'
   | 'normaliser-mismatch'
-  | 'bad-key';
+  | 'bad-key'
+  | 'wrong-list';
 
 export class LeakwatchError extends Error {
   constructor(

@@ -63,7 +63,7 @@ describe('LeakwatchStore generations', () => {
     expect((await store.getSyncState('sub')).lastSuccess).toBe(1);
   });
 
-  it('keeps the old generation when the switch itself fails, and prunes the orphan later', async () => {
+  it('keeps the old generation when the switch itself fails, removes the unused one, and prunes a crash orphan', async () => {
     const db = await openFreshDb();
     await new LeakwatchStore(db).commitGeneration('sub', verified(1), okState('sub', 1), 1);
     const failing = new LeakwatchStore(quotaAfter(db, 'active', 0));
@@ -72,10 +72,11 @@ describe('LeakwatchStore generations', () => {
     );
     const store = new LeakwatchStore(db);
     expect((await store.readActive('sub'))?.header.version).toBe(1);
-    expect(await db.getAllKeys('generations')).toEqual([
-      ['sub', 1],
-      ['sub', 2],
-    ]);
+    expect(await db.getAllKeys('generations')).toEqual([['sub', 1]]);
+    // What a worker killed between the write and the switch leaves behind.
+    const orphan = { ...(await db.get('generations', ['sub', 1]))!, gen: 2, version: 2 };
+    await db.put('generations', orphan);
+    await db.put('chunks', { subId: 'sub', gen: 2, entry: 0, part: 0, values: Float64Array.of(99) });
     await store.prune(['sub']);
     expect(await db.getAllKeys('generations')).toEqual([['sub', 1]]);
     expect((await store.readActive('sub'))?.header.version).toBe(1);
