@@ -168,6 +168,45 @@ async function inTransaction<T>(tx: { done: Promise<void> }, work: () => Promise
   return value;
 }
 
+const nameOf = (err: unknown) =>
+  typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+
+/** Errors that only say a transaction was already aborted or closed, not why. */
+const CONSEQUENCES = new Set<unknown>(['AbortError', 'TransactionInactiveError', 'InvalidStateError']);
+
+/**
+ * Issues a transaction's requests and waits for its commit. A request that cannot even be issued
+ * (its transaction already aborted) must not leave the earlier ones rejecting unhandled, and the
+ * error thrown is the first real cause: a browser fails every request after the first with
+ * AbortError, and the first with the reason (quota, I/O).
+ */
+async function writeAll(
+  tx: { done: Promise<void>; abort(): void },
+  issue: (track: (request: Promise<unknown>) => void) => void,
+): Promise<void> {
+  const requests: Promise<unknown>[] = [];
+  const errors: unknown[] = [];
+  try {
+    issue((request) => requests.push(request));
+  } catch (err) {
+    errors.push(err);
+    try {
+      tx.abort();
+    } catch {
+      // already aborted or finished: its requests report how
+    }
+  }
+  for (const result of await Promise.allSettled([...requests, tx.done])) {
+    if (result.status === 'rejected') errors.push(result.reason);
+  }
+  if (errors.length === 0) return;
+  throw (
+    errors.find((e) => !CONSEQUENCES.has(nameOf(e))) ??
+    errors.find((e) => nameOf(e) === 'AbortError') ??
+    errors[0]
+  );
+}
+
 /** IndexedDB reports the cause of an aborted transaction on the transaction, not on every request. */
 async function rethrowQuota<T>(work: Promise<T>): Promise<T> {
   try {
@@ -298,13 +337,12 @@ export class LeakwatchStore {
   private async writeGeneration(header: GenerationHeader, list: DecodedList): Promise<void> {
     const tx = this.db.transaction(['generations', 'chunks'], 'readwrite');
     const chunks = tx.objectStore('chunks');
-    // A crash after an earlier write but before its switch can leave chunks under this number.
-    await Promise.all([
-      chunks.delete(generationRange(header.subId, header.gen)),
-      tx.objectStore('generations').put(header),
-      ...chunkRecords(header.subId, header.gen, list).map((record) => chunks.put(record)),
-      tx.done,
-    ]);
+    await writeAll(tx, (track) => {
+      // A crash after an earlier write but before its switch can leave chunks under this number.
+      track(chunks.delete(generationRange(header.subId, header.gen)));
+      track(tx.objectStore('generations').put(header));
+      for (const record of chunkRecords(header.subId, header.gen, list)) track(chunks.put(record));
+    });
   }
 
   private async switchActive(header: GenerationHeader, state: SyncState): Promise<void> {
@@ -316,16 +354,18 @@ export class LeakwatchStore {
       digest: header.digest,
       syncIntervalHours: header.meta.syncIntervalHours,
     };
-    await Promise.all([tx.objectStore('active').put(pointer), tx.objectStore('sync').put(state), tx.done]);
+    await writeAll(tx, (track) => {
+      track(tx.objectStore('active').put(pointer));
+      track(tx.objectStore('sync').put(state));
+    });
   }
 
   private async deleteGeneration(subId: string, gen: number): Promise<void> {
     const tx = this.db.transaction(['generations', 'chunks'], 'readwrite');
-    await Promise.all([
-      tx.objectStore('generations').delete([subId, gen]),
-      tx.objectStore('chunks').delete(generationRange(subId, gen)),
-      tx.done,
-    ]);
+    await writeAll(tx, (track) => {
+      track(tx.objectStore('generations').delete([subId, gen]));
+      track(tx.objectStore('chunks').delete(generationRange(subId, gen)));
+    });
   }
 
   /**
@@ -349,14 +389,13 @@ export class LeakwatchStore {
 
   async deleteSubscriptionData(subId: string): Promise<void> {
     const tx = this.db.transaction(['generations', 'chunks', 'active', 'sync', 'subscriptions'], 'readwrite');
-    await Promise.all([
-      tx.objectStore('generations').delete(subscriptionRange(subId)),
-      tx.objectStore('chunks').delete(subscriptionRange(subId)),
-      tx.objectStore('active').delete(subId),
-      tx.objectStore('sync').delete(subId),
-      tx.objectStore('subscriptions').delete(subId),
-      tx.done,
-    ]);
+    await writeAll(tx, (track) => {
+      track(tx.objectStore('generations').delete(subscriptionRange(subId)));
+      track(tx.objectStore('chunks').delete(subscriptionRange(subId)));
+      track(tx.objectStore('active').delete(subId));
+      track(tx.objectStore('sync').delete(subId));
+      track(tx.objectStore('subscriptions').delete(subId));
+    });
   }
 
   getUserSubscriptions(): Promise<UserSubscription[]> {

@@ -193,6 +193,7 @@ async function verify(
   sub: SyncTarget,
   state: SyncState,
   active: ActivePointer | null,
+  installedListId: string | null,
   bytes: Uint8Array,
 ) {
   const verified = await openSignedList(bytes, {
@@ -203,11 +204,10 @@ async function verify(
   });
   const { version, listId } = verified.list.meta;
   // One key may sign several lists: a mirror must not be able to serve one in place of another.
-  const installed = active ? await deps.store.getActiveHeader(sub.id) : null;
-  if (installed && listId !== installed.listId) {
+  if (installedListId !== null && listId !== installedListId) {
     throw new LeakwatchError(
       'wrong-list',
-      `the server sent list ${listId}, this subscription follows list ${installed.listId}`,
+      `the server sent list ${listId}, this subscription follows list ${installedListId}`,
     );
   }
   if (active && version === active.version && verified.digest !== active.digest) {
@@ -366,6 +366,7 @@ export async function syncSubscription(deps: SyncDeps, sub: SyncTarget): Promise
   const now = deps.now();
   const state = await deps.store.getSyncState(sub.id);
   const active = await deps.store.getActive(sub.id);
+  const installedListId = active ? ((await deps.store.getActiveHeader(sub.id))?.listId ?? null) : null;
   try {
     const interval = active?.syncIntervalHours ?? DEFAULT_SYNC_INTERVAL_HOURS;
     // The full list's validators stay as they were: they still describe the last full download.
@@ -381,7 +382,7 @@ export async function syncSubscription(deps: SyncDeps, sub: SyncTarget): Promise
       await deps.store.putSyncState(successState(deps, state, interval, now));
       return { outcome: 'unchanged', via: 'full' };
     }
-    const verified = await verify(deps, sub, state, active, fetched.bytes);
+    const verified = await verify(deps, sub, state, active, installedListId, fetched.bytes);
     const validators = { etag: fetched.etag, lastModified: fetched.lastModified };
     if (active && verified.digest === active.digest) {
       await deps.store.putSyncState({ ...successState(deps, state, interval, now), ...validators });
