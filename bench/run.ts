@@ -343,7 +343,7 @@ async function benchScan(): Promise<void> {
       'scanText+fingerprintsOfLanes',
       each((b) => {
         const s = scanText(b);
-        return fingerprintsOfLanes(s.lanes, s.tokenCount, DEFAULT_K, f.compiled.params.bits, []).length;
+        return fingerprintsOfLanes(s.lanes, s.tokenCount, DEFAULT_K, f.compiled.params.bits).length;
       }),
     ],
     ['extractFeatures()', each((b) => extractFeatures(b, [], paramSets).hashtags.length)],

@@ -164,7 +164,7 @@ export function extractFeatures(
   const fingerprints: Record<string, number[]> = {};
   for (const p of paramSets) {
     const key = paramsKeyOf(p);
-    fingerprints[key] ??= fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, p.k, p.bits, []);
+    fingerprints[key] ??= fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, p.k, p.bits);
   }
   return { hashtags, urls: allLinks, fingerprints };
 }

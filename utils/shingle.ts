@@ -104,17 +104,19 @@ export function shingleFingerprints(tokens: readonly string[], k: number, bits: 
 let premixed = new Int32Array(1 << 10);
 
 /**
- * shingleFingerprints() from the lanes of `n` tokens, appended to `out` (a plain array: it becomes
- * a message); the hot path of the scan, so the rounds and topBits are inlined.
+ * shingleFingerprints() from the lanes of `n` tokens, appended to `out` or, without it, in a new
+ * plain array (it becomes a message); the hot path of the scan, so the rounds and topBits are
+ * inlined. Arrays are sized once: growing them by push() cost more than the hashing, mostly in the
+ * garbage collector.
  */
 export function fingerprintsOfLanes(
   lanes: Uint32Array,
   n: number,
   k: number,
   bits: number,
-  out: number[],
+  out?: number[],
 ): number[] {
-  if (n === 0) return out;
+  if (n === 0) return out ?? [];
   // The first half of round() depends on the token alone: do it once per token, not k times.
   if (premixed.length < n * 2) premixed = new Int32Array(Math.max(n * 2, premixed.length * 2));
   const pre = premixed;
@@ -124,6 +126,9 @@ export function fingerprintsOfLanes(
   }
   const width = Math.min(k, n);
   const count = n - width + 1;
+  const at = out === undefined ? 0 : out.length;
+  const into = out ?? new Array<number>(count);
+  into.length = at + count;
   const extra = bits > 32 ? bits - 32 : 0;
   const scale = 2 ** extra;
   const loShift = 32 - extra;
@@ -140,10 +145,9 @@ export function fingerprintsOfLanes(
       b = (Math.imul(b, 5) + 0xe6546b64) | 0;
     }
     const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
-    if (extra === 0) out.push(hi >>> hiShift);
-    else out.push(hi * scale + (fmix32(b ^ hi) >>> loShift));
+    into[at + s] = extra === 0 ? hi >>> hiShift : hi * scale + (fmix32(b ^ hi) >>> loShift);
   }
-  return out;
+  return into;
 }
 
 /**

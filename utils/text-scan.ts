@@ -27,6 +27,8 @@ let ascii: Int32Array | undefined;
 let asciiClass: Uint8Array | undefined;
 /** Per ASCII code: its normal form when that is one word character (most letters and digits), else 0. */
 let asciiWord: Uint8Array | undefined;
+/** Per ASCII code: 1 when its normal form is one character that is neither word, hashtag nor '_'. */
+let asciiSeparator: Uint8Array | undefined;
 /** Forms of the ASCII codes that become two ('m' -> 'rn'), indexed by code. */
 let asciiPairs: (Form | undefined)[] = [];
 /** Code units of each simple non-ASCII code point's normal form, and their class bits. */
@@ -95,6 +97,7 @@ function loadAscii(): void {
   asciiClass = new Uint8Array(0x80);
   for (let c = 0; c < 0x80; c++) asciiClass[c] = classOf(String.fromCharCode(c));
   asciiWord = Uint8Array.from(ascii, (r) => (r >= 0 && r <= 0xff && asciiClass![r]! & WORD ? r : 0));
+  asciiSeparator = Uint8Array.from(ascii, (r) => (r >= 0 && r <= 0xff && asciiClass![r]! === 0 ? 1 : 0));
   asciiPairs = Array.from(ascii, (r) => {
     if (r <= 0xff) return undefined;
     const units = Uint16Array.of(r & 0xff, r >>> 8);
@@ -116,6 +119,7 @@ export function scanText(text: string): ScannedText {
   const table = ascii!;
   const cls8 = asciiClass!;
   const word8 = asciiWord!;
+  const separator8 = asciiSeparator!;
   const n = text.length;
   // A token takes at least one code unit and one separator; the rare code point whose normal
   // form holds more words than it has units grows the array below.
@@ -133,23 +137,36 @@ export function scanText(text: string): ScannedText {
   let next = 0;
   let i = 0;
   for (;;) {
-    // Most of any text is runs of ASCII letters: hash them in a loop of their own.
-    if (pending === null && !inTag && i < n) {
-      let c = text.charCodeAt(i);
-      let r = c < 0x80 ? word8[c]! : 0;
-      if (r !== 0) {
-        if (length === 0) {
-          a = SEED_A;
-          b = SEED_B;
-        }
-        do {
+    // Most of any text is ASCII letters and spaces: they get a loop of their own, which hands
+    // everything else (a '#', 'm' -> 'rn', any non-ASCII code point) to the general step below.
+    if (pending === null && !inTag) {
+      while (i < n) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        const r = word8[c]!;
+        if (r !== 0) {
+          if (length === 0) {
+            a = SEED_A;
+            b = SEED_B;
+          }
           a = Math.imul(a ^ r, LANE_MUL_A);
           b = Math.imul(b ^ r, LANE_MUL_B) ^ (b >>> 15);
           length++;
-          c = ++i < n ? text.charCodeAt(i) : 0x80;
-          r = c < 0x80 ? word8[c]! : 0;
-        } while (r !== 0);
-        previous = WORD | TAG_BODY;
+          previous = WORD | TAG_BODY;
+        } else if (separator8[c] === 1) {
+          if (length > 0) {
+            if (tokens * 2 + 2 > out.length) {
+              ensureLanes(tokens + 1);
+              out = lanes;
+            }
+            out[tokens * 2] = fmix32(a ^ length);
+            out[tokens * 2 + 1] = fmix32(b + length);
+            tokens++;
+            length = 0;
+          }
+          previous = 0;
+        } else break;
+        i++;
       }
     }
     let code: number;
