@@ -18,7 +18,7 @@ import {
   readStoreSnapshot,
   type StoreSnapshot,
 } from './support/store-snapshot';
-import { expect, expectFlagged, fixtures, localPage, openPopup, test } from './support/test';
+import { expect, fixtures, flaggedNames, localPage, openPopup, test } from './support/test';
 
 /**
  * Crash safety of list updates in real Chromium. The worker is stopped at each step of a sync:
@@ -41,7 +41,15 @@ import { expect, expectFlagged, fixtures, localPage, openPopup, test } from './s
 const CHAIN: readonly ListName[] = ['v1', ...BULK_LIST_NAMES];
 const UPDATED = 'Lists checked for updates.';
 
-/** What a page shows under each list of the chain: crash-safety.html, in document order. */
+/**
+ * Waits until the page shows what `name` flags (pages/crash-safety.html, in document order). Which
+ * list is in use is the question here, not the warnings' layout (other specs check that).
+ */
+function expectFlaggedUnder(page: Page, name: ListName) {
+  return expect.poll(() => flaggedNames(page), { timeout: 20_000 }).toEqual(flaggedUnder(name));
+}
+
+/** What crash-safety.html shows under each list of the chain, in document order. */
 function flaggedUnder(name: ListName): string[] {
   const bulk = BULK_LIST_NAMES.indexOf(name as (typeof BULK_LIST_NAMES)[number]);
   if (bulk < 0) return ['tag-v1', 'quote-memo0'];
@@ -73,8 +81,8 @@ interface Anchor {
   what: string;
   /** Offset of the breakpoint and the minified names of variables visible there. */
   find: (source: string) => { offset: number; names: string[] } | null;
-  /** Name of the paused function (method names survive minification); null: anonymous or mangled. */
-  functionName: string | null;
+  /** A method that must be on the paused call stack (method names survive minification). */
+  within: string | null;
   /** Pause at this hit of the breakpoint (earlier hits are resumed). */
   hit?: number;
   /** What to read in the paused frame, from the names `find` returned. */
@@ -89,11 +97,12 @@ function methodBody(source: string, method: string): { start: number; end: numbe
   return { start, end: end < 0 ? source.length : end };
 }
 
-function findIn(source: string, method: string, pattern: RegExp, at: (m: RegExpExecArray) => number) {
+/** The last match of `pattern` (global) in the body of `method`. */
+function lastIn(source: string, method: string, pattern: RegExp) {
   const body = methodBody(source, method);
   if (!body) return null;
-  const m = pattern.exec(source.slice(body.start, body.end));
-  return m ? { offset: body.start + at(m), names: m.slice(1) } : null;
+  const m = [...source.slice(body.start, body.end).matchAll(pattern)].at(-1);
+  return m?.index !== undefined ? { offset: body.start + m.index, names: m.slice(1) } : null;
 }
 
 const ANCHORS = {
@@ -103,19 +112,15 @@ const ANCHORS = {
       const m = /if\((\w+)\.kind==="not-modified"\)return await \w+\.store\.putSyncState/.exec(source);
       return m ? { offset: m.index, names: [m[1]!] } : null;
     },
-    functionName: null,
+    within: null,
     probe: ([download]) => `${download}.kind + ' ' + ${download}.bytes.length`,
   },
   duringWrite: {
     what: 'writeGeneration, the put of a chunk record inside the write transaction',
-    find: (source) =>
-      findIn(
-        source,
-        'writeGeneration',
-        /\.map\((\w+)=>(\w+)\.put\(\1\)\)/,
-        (m) => m.index + 7 + m[1]!.length,
-      ),
-    functionName: '',
+    // The last `store.put(record)` of the method: the chunk records' (the header's is
+    // `tx.objectStore("generations").put(header)`).
+    find: (source) => lastIn(source, 'writeGeneration', /(?<=[^\w.)])\w+\.put\((\w+)\)/g),
+    within: 'writeGeneration',
     hit: 2,
     probe: ([record]) => `${record}.entry + '.' + ${record}.part`,
   },
@@ -125,12 +130,12 @@ const ANCHORS = {
       const body = methodBody(source, 'switchActive');
       return body ? { offset: body.start, names: [] } : null;
     },
-    functionName: 'switchActive',
+    within: 'switchActive',
   },
   duringSwitch: {
     what: 'switchActive, the sync-state put after the pointer put, inside the switch transaction',
-    find: (source) => findIn(source, 'switchActive', /\w+\.objectStore\("sync"\)\.put\(/, (m) => m.index),
-    functionName: 'switchActive',
+    find: (source) => lastIn(source, 'switchActive', /\w+\.objectStore\("sync"\)\.put\(/g),
+    within: 'switchActive',
   },
   afterSwitch: {
     what: 'deleteGeneration (called by commitGeneration once the pointer is switched)',
@@ -138,7 +143,7 @@ const ANCHORS = {
       const body = methodBody(source, 'deleteGeneration');
       return body ? { offset: body.start, names: [] } : null;
     },
-    functionName: 'deleteGeneration',
+    within: 'deleteGeneration',
   },
 } satisfies Record<string, Anchor>;
 
@@ -156,8 +161,9 @@ async function pauseAt(cycle: Cycle, anchor: Anchor): Promise<string> {
   for (let hit = 1; ; hit++) {
     const event = await paused;
     const frame = event.callFrames[0];
-    if (anchor.functionName !== null && frame.functionName !== anchor.functionName) {
-      throw new Error(`paused in "${frame.functionName}", expected ${anchor.what}`);
+    const stack: string[] = event.callFrames.map((f: { functionName: string }) => f.functionName);
+    if (anchor.within !== null && !stack.includes(anchor.within)) {
+      throw new Error(`paused in ${stack.join(' < ')}, expected ${anchor.what}`);
     }
     if (hit >= (anchor.hit ?? 1)) {
       if (!anchor.probe) return `paused in ${anchor.what}`;
@@ -301,7 +307,7 @@ for (const point of KILL_POINTS) {
     let reader = await openReader(context, extensionId);
 
     await page.goto(localPage('crash-safety'));
-    await expectFlagged(page, flaggedUnder('v1'));
+    await expectFlaggedUnder(page, 'v1');
 
     for (let run = 0; run < CHAIN.length - 1; run++) {
       const method = STOP_METHODS[run % STOP_METHODS.length]!;
@@ -363,7 +369,7 @@ for (const point of KILL_POINTS) {
       // A page's lookup starts the worker again.
       row.verdict = 'FAIL: after the restart';
       await page.reload();
-      await expectFlagged(page, flaggedUnder(survivor));
+      await expectFlaggedUnder(page, survivor);
       const restarted = await snapshotFromWorker(cdp, extensionId);
       const active = activeGeneration(restarted, known);
       row.afterRestart = `${active.name ?? 'NOT a complete list'} (gen ${active.pointer.gen}, ${restarted.generations.length} stored), page: ${flaggedUnder(survivor).length} flagged`;
@@ -385,9 +391,13 @@ for (const point of KILL_POINTS) {
       const final = activeGeneration(synced, known);
       expect(final.name).toBe(newName);
       expect(synced.generations).toHaveLength(1);
-      await page.reload();
-      await expectFlagged(page, flaggedUnder(newName));
-      row.laterSync = `${final.name} complete, page: ${flaggedUnder(newName).length} flagged`;
+      row.laterSync = `${final.name} complete`;
+      // The next run's restart shows this list at work; the last run looks itself.
+      if (run === CHAIN.length - 2) {
+        await page.reload();
+        await expectFlaggedUnder(page, newName);
+        row.laterSync += `, page: ${flaggedUnder(newName).length} flagged`;
+      }
       row.verdict = 'PASS';
     }
   });
