@@ -2,13 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { htmlToBlocks, type TextBlock, textToBlocks } from '../utils/blocks';
-import {
-  DEFAULT_K,
-  DEFAULT_MIN_WORDS,
-  DEFAULT_THRESHOLD,
-  DEFAULT_W,
-  FingerprintSetBuilder,
-} from '../utils/builder';
+import { DEFAULT_K, DEFAULT_MIN_WORDS, DEFAULT_THRESHOLD, DEFAULT_W } from '../utils/builder';
 import {
   formatPrivateKeyFile,
   formatPublicKey,
@@ -20,7 +14,8 @@ import { openSignedList, readEnvelope, signList, trustedKeysFromText } from '../
 import { describeError } from '../utils/errors';
 import { decodeList, encodeList } from '../utils/list-format';
 import { compileList, type Finding, scanBlock } from '../utils/matcher';
-import { documentText, walkFiles } from './documents';
+import { DEFAULT_MAX_JOBS, type DocumentFile, fingerprintDocuments, MAX_JOBS } from './build-worker-pool';
+import { walkFiles } from './documents';
 import { buildMeta, readMetaInput } from './meta';
 import { PUBLISH_HELP, publish } from './publish';
 
@@ -59,6 +54,8 @@ the list never contains their text) and writes an unsigned list.
   --k N --w N         shingle length and winnowing window (defaults ${DEFAULT_K}, ${DEFAULT_W})
   --threshold N       distinct matching fingerprints needed to flag a block (default ${DEFAULT_THRESHOLD})
   --min-words N       ...covering at least N words of the block (default ${DEFAULT_MIN_WORDS})
+  --jobs N            threads reading documents (default: one per core, up to ${DEFAULT_MAX_JOBS}; 1 reads in
+                      the main thread); the list is the same whatever N
   --out LIST          where to write the unsigned list`,
   sign: `Usage: leakwatch sign LIST --key KEYFILE --out SIGNED
 
@@ -131,6 +128,21 @@ function parseNow(value: string | undefined): number {
   return t;
 }
 
+function parseJobs(value: string): number {
+  const jobs = parseInteger(value, '--jobs', 1);
+  if (jobs < 1 || jobs > MAX_JOBS)
+    throw new UsageError(`--jobs must be between 1 and ${MAX_JOBS}, got ${value}`);
+  return jobs;
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
 function parseInteger(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
@@ -174,6 +186,7 @@ async function build(args: string[]): Promise<number> {
     w: { type: 'string' },
     threshold: { type: 'string' },
     'min-words': { type: 'string' },
+    jobs: { type: 'string' },
   });
   if (values.help) return help('build');
   const docsDirs = values.docs as string[] | undefined;
@@ -186,30 +199,27 @@ async function build(args: string[]): Promise<number> {
   const w = parseInteger(values.w as string | undefined, '--w', DEFAULT_W);
   const threshold = parseInteger(values.threshold as string | undefined, '--threshold', DEFAULT_THRESHOLD);
   const minWords = parseInteger(values['min-words'] as string | undefined, '--min-words', DEFAULT_MIN_WORDS);
+  const jobs = values.jobs === undefined ? undefined : parseJobs(values.jobs as string);
   const started = Date.now();
-  const builder = new FingerprintSetBuilder({ k, w });
-  const progress = new Progress();
-  let skipped = 0;
-  let bytesRead = 0;
-  const readInto = (dirs: string[], add: (text: string) => void) => {
+  const files: DocumentFile[] = [];
+  for (const [dirs, background] of [
+    [(values.background as string[] | undefined) ?? [], true],
+    [docDirs, false],
+  ] as const) {
     for (const dir of dirs) {
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
         throw new UsageError(`not a folder: ${dir}`);
-      for (const file of walkFiles(dir)) {
-        const content = fs.readFileSync(file);
-        const text = documentText(file, content.toString('utf8'));
-        if (text === null) {
-          skipped++;
-          continue;
-        }
-        bytesRead += content.length;
-        add(text);
-        progress.tick(builder.stats.documents, bytesRead);
-      }
+      for (const file of walkFiles(dir)) files.push({ file, bytes: fileSize(file), background });
     }
-  };
-  readInto((values.background as string[] | undefined) ?? [], (t) => builder.addBackground(t));
-  readInto(docDirs, (t) => builder.addDocument(t));
+  }
+  const progress = new Progress();
+  const read = await fingerprintDocuments(files, {
+    k,
+    w,
+    jobs,
+    onProgress: (seen) => progress.tick(seen.documents, seen.bytes),
+  });
+  const builder = read.builder;
   const { params, fingerprints } = builder.finish(threshold, minWords);
   const meta = buildMeta({
     input: metaInput,
@@ -229,14 +239,18 @@ async function build(args: string[]): Promise<number> {
     fingerprints: meta.entries.map((_, i) => (i === 0 ? fingerprints : new Float64Array(0))),
   });
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-  fs.writeFileSync(out, payload);
+  // Written beside and renamed over: an interrupted build never leaves half a list under the name.
+  const partial = `${out}.${process.pid}.partial`;
+  fs.writeFileSync(partial, payload);
+  fs.renameSync(partial, out);
   progress.done();
   const s = builder.stats;
+  const { bytes: bytesRead, skipped } = read;
   const seconds = (Date.now() - started) / 1000;
   process.stderr.write(
     `${s.documents} documents (${(bytesRead / 1e6).toFixed(1)} MB, ${s.words} words${skipped ? `, ${skipped} other files skipped` : ''}), ` +
       `${fingerprints.length} fingerprints (${s.droppedBackground} dropped as background, ${s.droppedCommon} as boilerplate), ` +
-      `${params.bits}-bit, ${payload.length} bytes, ${seconds.toFixed(1)} s\n`,
+      `${params.bits}-bit, ${payload.length} bytes, ${seconds.toFixed(1)} s, ${read.workers ? `${read.workers} worker threads` : 'one thread'}\n`,
   );
   process.stdout.write(
     `wrote ${out}: list ${meta.listId} version ${meta.version}, ${fingerprints.length} fingerprints, ${payload.length} bytes\n`,
