@@ -268,16 +268,36 @@ async function snapshotFromWorker(cdp: CdpRoot, extensionId: string): Promise<St
   }
 }
 
-/** The active generation of the single subscription, and whether it is a complete known list. */
-function activeGeneration(snapshot: StoreSnapshot, known: Map<ListName, ExpectedGeneration>) {
-  expect(snapshot.active, 'one subscription, one pointer').toHaveLength(1);
-  const pointer = snapshot.active[0]!;
-  const generation = snapshot.generations.find((g) => g.subId === pointer.subId && g.gen === pointer.gen);
-  expect(generation, `the pointer names generation ${pointer.gen}, which exists`).toBeDefined();
-  const name = [...known].find(([, e]) => isComplete(generation!, e))?.[0] ?? null;
-  const consistent =
-    name !== null && pointer.version === generation!.version && pointer.digest === generation!.digest;
-  return { pointer, generation: generation!, name: consistent ? name : null };
+/**
+ * What the single subscription's pointer leads to: the name of the chain list it holds complete
+ * and consistent with the pointer, or null; and a description of the store for the report.
+ */
+function readActive(snapshot: StoreSnapshot, known: Map<ListName, ExpectedGeneration>) {
+  const pointer = snapshot.active.length === 1 ? snapshot.active[0]! : null;
+  const generation = pointer
+    ? snapshot.generations.find((g) => g.subId === pointer.subId && g.gen === pointer.gen)
+    : undefined;
+  const complete = generation ? [...known].find(([, e]) => isComplete(generation, e))?.[0] : undefined;
+  const name =
+    complete && pointer?.version === generation?.version && pointer?.digest === generation?.digest
+      ? complete
+      : null;
+  const active = !pointer
+    ? `${snapshot.active.length} pointers`
+    : !generation
+      ? `pointer to gen ${pointer.gen}, which does NOT exist`
+      : name
+        ? `${name} (gen ${pointer.gen})`
+        : `pointer to ${describeGeneration(generation, [...known.values()])}`;
+  const others = snapshot.generations
+    .filter((g) => g !== generation)
+    .map((g) => `left over ${describeGeneration(g, [...known.values()])}`);
+  const headerless = snapshot.headerless.map((gen) => `records of gen ${gen} without a header`);
+  return {
+    name,
+    gen: pointer?.gen ?? null,
+    description: [`active ${active}`, ...others, ...headerless].join('; '),
+  };
 }
 
 interface Row {
@@ -355,13 +375,8 @@ for (const point of KILL_POINTS) {
       // starts the worker for tabs.onUpdated, which does not open the store).
       if (method.startsWith('SIGKILL')) reader = await openReader(context, extensionId);
       const afterStop = await snapshotFromPage(reader);
-      const stopped = activeGeneration(afterStop, known);
-      row.afterStop = [
-        `active ${stopped.name ?? 'NOT a complete list'}`,
-        ...afterStop.generations
-          .filter((g) => g.gen !== stopped.pointer.gen)
-          .map((g) => `left over ${describeGeneration(g, [...known.values()])}`),
-      ].join('; ');
+      const stopped = readActive(afterStop, known);
+      row.afterStop = stopped.description;
       expect([oldName, newName], `after the stop: ${row.afterStop}`).toContain(stopped.name);
       const survivor = point.survivor === 'old' ? oldName : newName;
       expect(stopped.name, 'the step decides which list survives').toBe(survivor);
@@ -371,13 +386,13 @@ for (const point of KILL_POINTS) {
       await page.reload();
       await expectFlaggedUnder(page, survivor);
       const restarted = await snapshotFromWorker(cdp, extensionId);
-      const active = activeGeneration(restarted, known);
-      row.afterRestart = `${active.name ?? 'NOT a complete list'} (gen ${active.pointer.gen}, ${restarted.generations.length} stored), page: ${flaggedUnder(survivor).length} flagged`;
-      expect(active.name, 'the restarted worker reads a complete list').toBe(survivor);
+      const active = readActive(restarted, known);
+      row.afterRestart = `${active.description}, page: ${flaggedUnder(survivor).length} flagged`;
+      expect(active.name, `the restarted worker reads a complete list: ${active.description}`).toBe(survivor);
       expect(
         restarted.generations.map((g) => g.gen),
         'only the active generation is left',
-      ).toEqual([active.pointer.gen]);
+      ).toEqual([active.gen]);
       expect(restarted.headerless).toEqual([]);
 
       // A later update completes and leaves the new list, whole, in use.
@@ -388,8 +403,8 @@ for (const point of KILL_POINTS) {
       await expect(popup.locator('dl.grid')).toContainText(String(next.version));
       await popup.close();
       const synced = await snapshotFromWorker(cdp, extensionId);
-      const final = activeGeneration(synced, known);
-      expect(final.name).toBe(newName);
+      const final = readActive(synced, known);
+      expect(final.name, final.description).toBe(newName);
       expect(synced.generations).toHaveLength(1);
       row.laterSync = `${final.name} complete`;
       // The next run's restart shows this list at work; the last run looks itself.
