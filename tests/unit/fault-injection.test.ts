@@ -1012,6 +1012,25 @@ describe('sync fault injection against a real HTTP server', () => {
   it('covers at least 30 cases and prints the table', () => {
     expect(rows).toHaveLength(cases.length);
     expect(rows.length).toBeGreaterThanOrEqual(30);
+    // README.md's threat model cites rows by number: moving a case must move the citation too.
+    const cited: Record<number, string> = {
+      1: '500 with Retry-After (seconds)',
+      15: 'body that never ends',
+      21: 'empty body',
+      26: 'bad signature (bit flip in the signature)',
+      32: 'rollback to an older version',
+      35: 'freeze: replay after the installed list expired',
+      38: 'another list signed by the same key',
+      39: 'fast-forward to the last version number',
+      43: 'delta for another base (mix-and-match)',
+      48: 'delta to an expired list, full list expired too',
+      54: 'millions of metadata values',
+      57: 'metadata nested 10,000 deep',
+      61: 'key rotation announced in nextKeys',
+      64: 'garbled key in nextKeys',
+      65: 'corrupted bytes, seed 1',
+    };
+    for (const [row, name] of Object.entries(cited)) expect(rows[Number(row) - 1]?.name).toBe(name);
     const head = [
       '#',
       'case',
