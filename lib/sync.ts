@@ -81,6 +81,9 @@ class ServerRefusal extends Error {
   }
 }
 
+/** The server answered, then the body broke off: not the same problem as not reaching it at all. */
+class CutShort extends Error {}
+
 /** Regular schedule: the list's own interval, spread by ±10 % so clients do not synchronise. */
 export function regularDelay(intervalHours: number, random: () => number): number {
   return intervalHours * HOUR * (0.9 + 0.2 * random());
@@ -169,7 +172,15 @@ async function download(deps: SyncDeps, url: string, headers: Record<string, str
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'), deps.now());
       throw new ServerRefusal(`the list server answered HTTP ${response.status}`, retryAfter);
     }
-    const bytes = await readLimited(response, deps.maxBytes ?? DEFAULT_MAX_LIST_BYTES);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readLimited(response, deps.maxBytes ?? DEFAULT_MAX_LIST_BYTES);
+    } catch (err) {
+      if (err instanceof TypeError) {
+        throw new CutShort(`the list server cut the download short (${describeError(err)})`);
+      }
+      throw err;
+    }
     return {
       kind: 'body',
       bytes,
@@ -247,6 +258,7 @@ export function syncErrorCode(err: unknown): SyncErrorCode {
   if (err instanceof StorageFullError) return 'storage-full';
   if (err instanceof StorageWriteError) return 'storage-error';
   if (err instanceof ServerRefusal) return 'http-status';
+  if (err instanceof CutShort) return 'network';
   if (err instanceof LeakwatchError) return err.code;
   if (isTimeout(err)) return 'timeout';
   if (err instanceof TypeError) return 'network';
@@ -255,7 +267,12 @@ export function syncErrorCode(err: unknown): SyncErrorCode {
 
 /** One line a reader of the options page can act on. */
 export function plainError(err: unknown): string {
-  if (err instanceof StorageFullError || err instanceof StorageWriteError || err instanceof ServerRefusal)
+  if (
+    err instanceof StorageFullError ||
+    err instanceof StorageWriteError ||
+    err instanceof ServerRefusal ||
+    err instanceof CutShort
+  )
     return err.message;
   if (err instanceof LeakwatchError) {
     if (REFUSED_CODES.has(err.code)) return `refused the downloaded list: ${err.message}`;

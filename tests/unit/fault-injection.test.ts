@@ -288,7 +288,7 @@ const cases: Case[] = [
         res.write(full.subarray(0, full.length >> 1), () => res.socket?.resetAndDestroy());
       });
     },
-    expect: refused('network', /^could not reach the list server \(/),
+    expect: refused('network', /^the list server cut the download short \(/),
   },
   {
     name: 'truncated body',
@@ -300,7 +300,7 @@ const cases: Case[] = [
         res.write(full, () => res.socket?.end());
       });
     },
-    expect: refused('network', /^could not reach the list server \(/),
+    expect: refused('network', /^the list server cut the download short \(/),
   },
   {
     name: 'body that never ends',
