@@ -6,9 +6,9 @@ import { describeError } from '../utils/errors';
 import { documentText } from './documents';
 
 /**
- * `leakwatch build` reads and fingerprints documents in a pool of worker threads, the way ripgrep
- * searches: each worker reads its share of the files, keeps per-document distinct fingerprints,
- * sorts them and transfers the typed arrays back; the main thread merges the sorted runs
+ * `leakwatch build` reads and fingerprints documents in several threads, the way ripgrep searches:
+ * each thread reads its share of the files, keeps per-document distinct fingerprints and sorts
+ * them; workers transfer their typed arrays to the main thread, which merges the sorted runs
  * (FingerprintSetBuilder.absorb + finish). The list does not depend on how the files were shared.
  */
 
@@ -30,16 +30,16 @@ export interface BuildProgress {
 
 export interface FingerprintedDocuments extends BuildProgress {
   builder: FingerprintSetBuilder;
-  /** How many worker threads did the reading (0: the main thread did). */
-  workers: number;
+  /** Documents each thread read: the main thread's first, then each worker's. */
+  documentsByThread: number[];
 }
 
 /** By default: past this many, threads mostly add memory (each holds its own runtime and share). */
 export const DEFAULT_MAX_JOBS = 8;
 /** What --jobs accepts. */
 export const MAX_JOBS = 64;
-/** A worker costs a few tenths of a second to start (Node, tsx): below this much text per worker, fewer workers finish sooner. */
-const BYTES_PER_WORKER = 8e6;
+/** A worker costs a few tenths of a second to start (Node, tsx): below this much text per thread, fewer threads finish sooner. */
+const BYTES_PER_THREAD = 8e6;
 /** Batches shrink as the queue empties (guided scheduling) but stay big enough that messages cost nothing. */
 const MIN_BATCH_BYTES = 256e3;
 
@@ -48,8 +48,8 @@ export function defaultJobs(): number {
 }
 
 /**
- * Reads one file into the builder. The same code runs in workers and, with one job, in the main
- * thread, so a bad file gives the same one-line error either way.
+ * Reads one file into the builder. The same code runs in workers and in the main thread, so a bad
+ * file gives the same one-line error in either.
  */
 export function addDocumentFile(
   builder: FingerprintSetBuilder,
@@ -84,104 +84,178 @@ export function addDocumentFile(
 /** Messages between the pool and a worker (cli/build-worker.ts). */
 export type ToWorker = { kind: 'batch'; files: DocumentFile[] } | { kind: 'finish' };
 export type FromWorker =
+  | { kind: 'ready' }
   | { kind: 'progress'; seen: BuildProgress }
   | { kind: 'state'; state: SortedBuilderState }
   | { kind: 'failed'; message: string };
 
 /**
- * Fingerprints every file. `jobs` 1 reads in this thread; more starts up to that many workers,
- * never more than there are files. Without `jobs`, one worker per core (up to DEFAULT_MAX_JOBS) and per
- * BYTES_PER_WORKER of input, so a small folder does not wait for workers to start.
+ * Shares the files among the threads. Half of the bytes are dealt out up front, in equal
+ * contiguous shares, so that every thread reads some whatever its start-up time; the rest goes
+ * batch by batch to whichever thread asks, in batches that shrink as the queue empties (guided
+ * scheduling), so that threads slowed by a busy machine still finish together.
+ */
+class WorkQueue {
+  readonly reserved: DocumentFile[][] = [];
+  private next = 0;
+  private queuedBytes: number;
+
+  constructor(
+    private readonly files: DocumentFile[],
+    private readonly threads: number,
+  ) {
+    const total = files.reduce((sum, f) => sum + f.bytes, 0);
+    const share = total / 2 / threads;
+    for (let t = 0; t < threads; t++) {
+      const mine: DocumentFile[] = [];
+      let bytes = 0;
+      // At least one file each, and at least one left for each thread after this one.
+      while (this.next < files.length - (threads - t - 1) && (mine.length === 0 || bytes < share)) {
+        const entry = files[this.next++]!;
+        mine.push(entry);
+        bytes += entry.bytes;
+      }
+      this.reserved.push(mine);
+    }
+    this.queuedBytes = files.slice(this.next).reduce((sum, f) => sum + f.bytes, 0);
+  }
+
+  /** The next batch of the shared rest; empty when every file has been handed out. */
+  take(): DocumentFile[] {
+    const target = Math.max(MIN_BATCH_BYTES, this.queuedBytes / (this.threads * 4));
+    const batch: DocumentFile[] = [];
+    let bytes = 0;
+    while (this.next < this.files.length && (batch.length === 0 || bytes < target)) {
+      const entry = this.files[this.next++]!;
+      batch.push(entry);
+      bytes += entry.bytes;
+    }
+    this.queuedBytes -= bytes;
+    return batch;
+  }
+}
+
+const nothingRead = (): BuildProgress => ({ documents: 0, bytes: 0, skipped: 0 });
+
+/**
+ * Fingerprints every file in `jobs` threads: this one and jobs - 1 workers. The main thread
+ * reads too: it is ready at once, where a worker first spends a few tenths of a second starting
+ * Node and tsx, and it would otherwise sit idle. Without `jobs`, one thread per core (up to
+ * DEFAULT_MAX_JOBS) and per BYTES_PER_THREAD of input, so a small folder does not wait for workers
+ * to start; never more threads than files.
  */
 export async function fingerprintDocuments(
   files: DocumentFile[],
   options: { k: number; w: number; jobs?: number; onProgress?: (seen: BuildProgress) => void },
 ): Promise<FingerprintedDocuments> {
   const totalBytes = files.reduce((sum, f) => sum + f.bytes, 0);
-  const wanted = options.jobs ?? Math.min(defaultJobs(), Math.floor(totalBytes / BYTES_PER_WORKER));
-  const workers = Math.min(wanted, files.length);
+  const wanted = options.jobs ?? Math.min(defaultJobs(), Math.floor(totalBytes / BYTES_PER_THREAD));
+  const threads = Math.max(1, Math.min(wanted, files.length));
+  const queue = new WorkQueue(files, threads);
+  const seen = nothingRead();
+  const documentsByThread = new Array<number>(threads).fill(0);
+  const report = (thread: number, batch: BuildProgress) => {
+    seen.documents += batch.documents;
+    seen.bytes += batch.bytes;
+    seen.skipped += batch.skipped;
+    documentsByThread[thread]! += batch.documents;
+    options.onProgress?.(seen);
+  };
   const builder = new FingerprintSetBuilder({ k: options.k, w: options.w });
-  if (workers <= 1) {
-    const seen: BuildProgress = { documents: 0, bytes: 0, skipped: 0 };
-    for (const entry of files) {
-      addDocumentFile(builder, entry, seen);
-      options.onProgress?.(seen);
+  const workers = startWorkers(queue, builder, report, options);
+  try {
+    const own = new FingerprintSetBuilder({ k: options.k, w: options.w });
+    for (let batch = queue.reserved[0]!; batch.length > 0; batch = queue.take()) {
+      const read = nothingRead();
+      for (const entry of batch) addDocumentFile(own, entry, read);
+      report(0, read);
+      // Workers ask for their next batch through this thread's event loop.
+      if (threads > 1) await new Promise((resolve) => setImmediate(resolve));
+      workers.throwIfFailed();
     }
-    return { builder, ...seen, workers: 0 };
+    // Sorted while the workers finish theirs.
+    builder.absorb(own.takeSortedState());
+    await workers.done;
+  } finally {
+    workers.stop();
   }
-  const seen = await runPool(files, totalBytes, workers, builder, options);
-  return { builder, ...seen, workers };
+  return { builder, ...seen, documentsByThread };
 }
 
-function runPool(
-  files: DocumentFile[],
-  totalBytes: number,
-  count: number,
+interface Workers {
+  /** Settles when every worker has handed over its state (rejects on the first failure). */
+  done: Promise<void>;
+  throwIfFailed(): void;
+  stop(): void;
+}
+
+/** Threads 1.. of the queue, each a worker that reads its reserved share, then asks for batches. */
+function startWorkers(
+  queue: WorkQueue,
   builder: FingerprintSetBuilder,
-  options: { k: number; w: number; onProgress?: (seen: BuildProgress) => void },
-): Promise<BuildProgress> {
-  const seen: BuildProgress = { documents: 0, bytes: 0, skipped: 0 };
-  let nextFile = 0;
-  let queuedBytes = totalBytes;
-  const nextBatch = (): DocumentFile[] => {
-    const target = Math.max(MIN_BATCH_BYTES, queuedBytes / (count * 4));
-    const batch: DocumentFile[] = [];
-    let bytes = 0;
-    while (nextFile < files.length && (batch.length === 0 || bytes < target)) {
-      const entry = files[nextFile++]!;
-      batch.push(entry);
-      bytes += entry.bytes;
-    }
-    queuedBytes -= bytes;
-    return batch;
-  };
+  report: (thread: number, batch: BuildProgress) => void,
+  options: { k: number; w: number },
+): Workers {
+  const count = queue.reserved.length - 1;
   const pool: Worker[] = [];
-  return new Promise<BuildProgress>((resolve, reject) => {
-    let finished = 0;
-    let failed = false;
-    const fail = (message: string) => {
-      if (failed) return;
-      failed = true;
-      for (const w of pool) void w.terminate();
-      reject(new Error(message));
-    };
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(new URL('./build-worker.mjs', import.meta.url), {
-        workerData: { k: options.k, w: options.w },
-      });
-      pool.push(worker);
-      let finishing = false;
-      let done = false;
-      const feed = () => {
-        if (finishing) return;
-        const files = nextBatch();
-        finishing = files.length === 0;
-        const message: ToWorker = finishing ? { kind: 'finish' } : { kind: 'batch', files };
-        worker.postMessage(message);
-      };
-      worker.on('message', (message: FromWorker) => {
-        if (failed) return;
-        if (message.kind === 'failed') return fail(message.message);
-        if (message.kind === 'progress') {
-          seen.documents += message.seen.documents;
-          seen.bytes += message.seen.bytes;
-          seen.skipped += message.seen.skipped;
-          options.onProgress?.(seen);
-          feed();
-          return;
-        }
-        done = true;
-        builder.absorb(message.state);
-        void worker.terminate();
-        if (++finished === count) resolve(seen);
-      });
-      worker.on('error', (err) => fail(`build worker failed: ${describeError(err)}`));
-      worker.on('exit', (code) => {
-        if (!done) fail(`build worker stopped before it finished (exit code ${code})`);
-      });
-      // Two batches in hand: a worker never waits for the main thread to answer.
-      feed();
-      feed();
-    }
+  let failure: Error | undefined;
+  let settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
   });
+  // The main thread may fail first and never await `done`.
+  done.catch(() => {});
+  const stop = () => {
+    for (const worker of pool) void worker.terminate();
+  };
+  const fail = (message: string) => {
+    if (failure) return;
+    failure = new Error(message);
+    stop();
+    settle!.reject(failure);
+  };
+  let finished = 0;
+  if (count === 0) settle!.resolve();
+  for (let thread = 1; thread <= count; thread++) {
+    const worker = new Worker(new URL('./build-worker.mjs', import.meta.url), {
+      workerData: { k: options.k, w: options.w },
+    });
+    pool.push(worker);
+    let finishing = false;
+    let handedOver = false;
+    const feed = () => {
+      if (finishing) return;
+      const files = queue.take();
+      finishing = files.length === 0;
+      const message: ToWorker = finishing ? { kind: 'finish' } : { kind: 'batch', files };
+      worker.postMessage(message);
+    };
+    worker.on('message', (message: FromWorker) => {
+      if (failure) return;
+      if (message.kind === 'failed') return fail(message.message);
+      // One batch ahead, so that a worker does not wait while the main thread reads; but none
+      // until it is ready: a worker slow to start must not sit on files the others could read.
+      if (message.kind === 'ready') return feed();
+      if (message.kind === 'progress') {
+        report(thread, message.seen);
+        return feed();
+      }
+      handedOver = true;
+      builder.absorb(message.state);
+      void worker.terminate();
+      if (++finished === count) settle!.resolve();
+    });
+    worker.on('error', (err) => fail(`build worker failed: ${describeError(err)}`));
+    worker.on('exit', (code) => {
+      if (!handedOver) fail(`build worker stopped before it finished (exit code ${code})`);
+    });
+    worker.postMessage({ kind: 'batch', files: queue.reserved[thread]! } satisfies ToWorker);
+  }
+  return {
+    done,
+    stop,
+    throwIfFailed: () => {
+      if (failure) throw failure;
+    },
+  };
 }

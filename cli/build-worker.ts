@@ -9,6 +9,7 @@ const port = parentPort!;
 const { k, w } = workerData as { k: number; w: number };
 const builder = new FingerprintSetBuilder({ k, w });
 
+port.postMessage({ kind: 'ready' } satisfies FromWorker);
 port.on('message', (message: ToWorker) => {
   try {
     if (message.kind === 'batch') {

@@ -54,8 +54,8 @@ the list never contains their text) and writes an unsigned list.
   --k N --w N         shingle length and winnowing window (defaults ${DEFAULT_K}, ${DEFAULT_W})
   --threshold N       distinct matching fingerprints needed to flag a block (default ${DEFAULT_THRESHOLD})
   --min-words N       ...covering at least N words of the block (default ${DEFAULT_MIN_WORDS})
-  --jobs N            threads reading documents (default: one per core, up to ${DEFAULT_MAX_JOBS}; 1 reads in
-                      the main thread); the list is the same whatever N
+  --jobs N            threads reading documents: the main thread and N-1 workers (default: one per
+                      core, up to ${DEFAULT_MAX_JOBS}); the list is the same whatever N
   --out LIST          where to write the unsigned list`,
   sign: `Usage: leakwatch sign LIST --key KEYFILE --out SIGNED
 
@@ -250,12 +250,17 @@ async function build(args: string[]): Promise<number> {
   process.stderr.write(
     `${s.documents} documents (${(bytesRead / 1e6).toFixed(1)} MB, ${s.words} words${skipped ? `, ${skipped} other files skipped` : ''}), ` +
       `${fingerprints.length} fingerprints (${s.droppedBackground} dropped as background, ${s.droppedCommon} as boilerplate), ` +
-      `${params.bits}-bit, ${payload.length} bytes, ${seconds.toFixed(1)} s, ${read.workers ? `${read.workers} worker threads` : 'one thread'}\n`,
+      `${params.bits}-bit, ${payload.length} bytes, ${seconds.toFixed(1)} s, ${threadSummary(read.documentsByThread)}\n`,
   );
   process.stdout.write(
     `wrote ${out}: list ${meta.listId} version ${meta.version}, ${fingerprints.length} fingerprints, ${payload.length} bytes\n`,
   );
   return 0;
+}
+
+function threadSummary(documentsByThread: number[]): string {
+  if (documentsByThread.length === 1) return 'one thread';
+  return `${documentsByThread.length} threads (${documentsByThread.join(' + ')} documents)`;
 }
 
 class Progress {

@@ -140,8 +140,8 @@ describe('leakwatch build --jobs', () => {
     const two = await build(2);
     const three = await build(3);
     expect(one.summary).toContain('one thread');
-    expect(two.summary).toContain('2 worker threads');
-    expect(three.summary).toContain('3 worker threads');
+    expect(two.summary).toMatch(/, 2 threads \([1-9]\d* \+ [1-9]\d* documents\)\n$/);
+    expect(three.summary).toMatch(/, 3 threads \([1-9]\d* \+ [1-9]\d* \+ [1-9]\d* documents\)\n$/);
     const counts = (s: string) => s.replace(/, [\d.]+ s, .*$/s, '');
     expect(counts(two.summary)).toBe(counts(one.summary));
     expect(counts(three.summary)).toBe(counts(one.summary));
@@ -165,12 +165,15 @@ describe('leakwatch build --jobs', () => {
   });
 
   it('reports a file a worker cannot read as one line, exit 2, and leaves the old list in place', async () => {
+    // With two threads and two files, the main thread reads a.txt and the worker b.txt.
     const docs = path.join(root, 'vanishing');
-    fs.cpSync(leak.docs, docs, { recursive: true });
+    fs.mkdirSync(docs);
+    fs.writeFileSync(path.join(docs, 'a.txt'), sentence(rng(1), 50));
+    const victim = path.join(docs, 'b.txt');
+    fs.writeFileSync(victim, sentence(rng(2), 50));
     const out = path.join(root, 'kept.lwl');
     fs.writeFileSync(out, 'the previous good list');
-    const victim = path.join(docs, 'inbox', 'doc5.txt');
-    // main() has walked the folder when it first yields; the workers have not started reading yet.
+    // main() first yields once it has walked the folder and read a.txt; the worker is still starting.
     const running = main(['build', '--docs', docs, '--jobs', '2', '--out', out]);
     fs.rmSync(victim);
     expect(await running).toBe(2);
@@ -213,9 +216,14 @@ describe('fingerprintDocuments', () => {
     const files = [...documentFiles(leak.background, true), ...documentFiles(leak.docs)];
     const inline = await fingerprintDocuments(files, { k: 5, w: 2, jobs: 1 });
     const pooled = await fingerprintDocuments(files, { k: 5, w: 2, jobs: 3 });
-    expect(inline.workers).toBe(0);
-    expect(pooled.workers).toBe(3);
-    expect({ ...pooled, builder: null, workers: null }).toEqual({ ...inline, builder: null, workers: null });
+    expect(inline.documentsByThread).toEqual([38]);
+    expect(pooled.documentsByThread).toHaveLength(3);
+    for (const documents of pooled.documentsByThread) expect(documents).toBeGreaterThan(0);
+    expect({ ...pooled, builder: null, documentsByThread: null }).toEqual({
+      ...inline,
+      builder: null,
+      documentsByThread: null,
+    });
     const a = inline.builder.finish();
     const b = pooled.builder.finish();
     expect(b.params).toEqual(a.params);
@@ -224,11 +232,19 @@ describe('fingerprintDocuments', () => {
   });
 
   it('fails with the same message in a worker as in the main thread', async () => {
+    const present = documentFiles(leak.docs)[0]!;
     const missing: DocumentFile = { file: path.join(root, 'no-such.txt'), bytes: 10, background: false };
-    const files = [...documentFiles(leak.docs), missing];
     const message = `cannot read ${missing.file}: no such file`;
-    await expect(fingerprintDocuments(files, { k: 5, w: 2, jobs: 1 })).rejects.toThrow(message);
-    await expect(fingerprintDocuments(files, { k: 5, w: 2, jobs: 2 })).rejects.toThrow(message);
+    await expect(fingerprintDocuments([present, missing], { k: 5, w: 2, jobs: 1 })).rejects.toMatchObject({
+      message,
+    });
+    // Each of two threads has one file of its own: the worker gets the missing one.
+    await expect(fingerprintDocuments([present, missing], { k: 5, w: 2, jobs: 2 })).rejects.toMatchObject({
+      message,
+    });
+    // From the shared part of the queue: whichever thread takes it stops the build the same way.
+    const many = [...documentFiles(leak.docs), missing];
+    await expect(fingerprintDocuments(many, { k: 5, w: 2, jobs: 3 })).rejects.toMatchObject({ message });
   });
 });
 
