@@ -286,6 +286,8 @@ describe('sortFingerprints', () => {
       // All in one top-bits bucket: the bucket is too big for insertion sort.
       clustered: () => 2 ** 52 + Math.floor(random() * 1e6),
       repeated: () => Math.floor(random() * 50) * 2 ** 40,
+      // Buckets of a few dozen holding two values each: the split path with duplicates.
+      pairs: () => Math.floor(random() * 2000) * 2 ** 41,
       small: () => Math.floor(random() * 1000),
     };
     for (const [name, value] of Object.entries(draw)) {
