@@ -42,6 +42,8 @@ export const MAX_JOBS = 64;
 const BYTES_PER_THREAD = 8e6;
 /** Batches shrink as the queue empties (guided scheduling) but stay big enough that messages cost nothing. */
 const MIN_BATCH_BYTES = 256e3;
+/** A thread's share dealt out up front, as a fraction of an even split: 1/8. */
+const RESERVED_FRACTION = 8;
 
 export function defaultJobs(): number {
   return Math.max(1, Math.min(DEFAULT_MAX_JOBS, os.availableParallelism()));
@@ -90,10 +92,12 @@ export type FromWorker =
   | { kind: 'failed'; message: string };
 
 /**
- * Shares the files among the threads. Half of the bytes are dealt out up front, in equal
- * contiguous shares, so that every thread reads some whatever its start-up time; the rest goes
- * batch by batch to whichever thread asks, in batches that shrink as the queue empties (guided
- * scheduling), so that threads slowed by a busy machine still finish together.
+ * Shares the files among the threads. Each is dealt a small share up front (an eighth of an even
+ * split, and at least one file), so that every thread reads some whatever its start-up time; the
+ * rest goes batch by batch to whichever thread asks, in batches that shrink as the queue empties
+ * (guided scheduling), so that threads slowed by start-up or a busy machine still finish together.
+ * (With half dealt up front, a worker that took a second to start finished 0.4 s after the main
+ * thread on 100 MB.)
  */
 class WorkQueue {
   readonly reserved: DocumentFile[][] = [];
@@ -105,7 +109,7 @@ class WorkQueue {
     private readonly threads: number,
   ) {
     const total = files.reduce((sum, f) => sum + f.bytes, 0);
-    const share = total / 2 / threads;
+    const share = total / threads / RESERVED_FRACTION;
     for (let t = 0; t < threads; t++) {
       const mine: DocumentFile[] = [];
       let bytes = 0;
@@ -173,6 +177,7 @@ export async function fingerprintDocuments(
       if (threads > 1) await new Promise((resolve) => setImmediate(resolve));
       workers.throwIfFailed();
     }
+    workers.finishAll();
     // Sorted while the workers finish theirs.
     builder.absorb(own.takeSortedState());
     await workers.done;
@@ -185,6 +190,12 @@ export async function fingerprintDocuments(
 interface Workers {
   /** Settles when every worker has handed over its state (rejects on the first failure). */
   done: Promise<void>;
+  /**
+   * Tells every worker, once the queue is empty, to hand over after the batch in hand. The main
+   * thread calls it before it sorts its own share: during that sort it answers no message, and a
+   * worker waiting for its next batch would wait that long.
+   */
+  finishAll(): void;
   throwIfFailed(): void;
   stop(): void;
 }
@@ -198,6 +209,7 @@ function startWorkers(
 ): Workers {
   const count = queue.reserved.length - 1;
   const pool: Worker[] = [];
+  const feeders: (() => void)[] = [];
   let failure: Error | undefined;
   let settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
   const done = new Promise<void>((resolve, reject) => {
@@ -230,6 +242,7 @@ function startWorkers(
       const message: ToWorker = finishing ? { kind: 'finish' } : { kind: 'batch', files };
       worker.postMessage(message);
     };
+    feeders.push(feed);
     worker.on('message', (message: FromWorker) => {
       if (failure) return;
       if (message.kind === 'failed') return fail(message.message);
@@ -254,6 +267,9 @@ function startWorkers(
   return {
     done,
     stop,
+    finishAll: () => {
+      for (const feed of feeders) feed();
+    },
     throwIfFailed: () => {
       if (failure) throw failure;
     },
