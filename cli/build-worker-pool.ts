@@ -42,6 +42,11 @@ export const MAX_JOBS = 64;
 const BYTES_PER_THREAD = 8e6;
 /** Batches shrink as the queue empties (guided scheduling) but stay big enough that messages cost nothing. */
 const MIN_BATCH_BYTES = 256e3;
+/**
+ * The main thread answers workers only between its own batches: past about 0.1 s of reading, a
+ * worker done with its batch in hand would wait for the next (10 MB batches cost 0.3 s on 100 MB).
+ */
+const MAX_BATCH_BYTES = 2e6;
 /** A thread's share dealt out up front, as a fraction of an even split: 1/8. */
 const RESERVED_FRACTION = 8;
 
@@ -109,7 +114,7 @@ class WorkQueue {
     private readonly threads: number,
   ) {
     const total = files.reduce((sum, f) => sum + f.bytes, 0);
-    const share = total / threads / RESERVED_FRACTION;
+    const share = Math.min(MAX_BATCH_BYTES, total / threads / RESERVED_FRACTION);
     for (let t = 0; t < threads; t++) {
       const mine: DocumentFile[] = [];
       let bytes = 0;
@@ -126,7 +131,10 @@ class WorkQueue {
 
   /** The next batch of the shared rest; empty when every file has been handed out. */
   take(): DocumentFile[] {
-    const target = Math.max(MIN_BATCH_BYTES, this.queuedBytes / (this.threads * 4));
+    const target = Math.min(
+      MAX_BATCH_BYTES,
+      Math.max(MIN_BATCH_BYTES, this.queuedBytes / (this.threads * 4)),
+    );
     const batch: DocumentFile[] = [];
     let bytes = 0;
     while (this.next < this.files.length && (batch.length === 0 || bytes < target)) {
