@@ -98,11 +98,11 @@ export type FromWorker =
 
 /**
  * Shares the files among the threads. Each is dealt a small share up front (an eighth of an even
- * split, at most one batch, at least one file), so that every thread reads some whatever its start-up time; the
- * rest goes batch by batch to whichever thread asks, in batches that shrink as the queue empties
- * (guided scheduling), so that threads slowed by start-up or a busy machine still finish together.
- * (With half dealt up front, a worker that took a second to start finished 0.4 s after the main
- * thread on 100 MB.)
+ * split, at most one batch, at least one file), so that every thread reads some whatever its
+ * start-up time; the rest goes batch by batch to whichever thread asks, in batches that shrink as
+ * the queue empties (guided scheduling), so that threads slowed by start-up or a busy machine still
+ * finish together. (With half dealt up front, a worker that took a second to start finished 0.4 s
+ * after the main thread on 100 MB.)
  */
 class WorkQueue {
   readonly reserved: DocumentFile[][] = [];
