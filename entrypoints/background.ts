@@ -35,6 +35,9 @@ export default defineBackground(() => {
   browser.alarms.onAlarm.addListener((alarm) => logFailure(background.onAlarm(alarm)));
   browser.tabs.onUpdated.addListener((tabId, change) => logFailure(background.onTabUpdated(tabId, change)));
   browser.tabs.onRemoved.addListener((tabId) => logFailure(background.onTabRemoved(tabId)));
+  browser.permissions.onAdded.addListener((added) => {
+    if (added.origins?.length) logFailure(background.onHostAccessGranted());
+  });
   browser.storage.onChanged.addListener((_changes, area) => {
     if (area === 'managed') logFailure(background.onManagedChanged());
   });

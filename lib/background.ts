@@ -95,6 +95,11 @@ export interface Background {
   onTabRemoved(tabId: number): Promise<void>;
   /** Enterprise policy changed: re-read the managed subscriptions. */
   onManagedChanged(): Promise<void>;
+  /**
+   * Host access was granted (onboarding page, popup, browser menu): lists whose download failed,
+   * possibly for lack of it, are fetched now rather than after their backoff.
+   */
+  onHostAccessGranted(): Promise<void>;
 }
 
 interface LoadedList {
@@ -406,6 +411,10 @@ class BackgroundService implements Background {
     const store = await this.store();
     await this.useSubscriptions(store, await this.configuredSubscriptions(store));
     await this.syncDue();
+  }
+
+  async onHostAccessGranted(): Promise<void> {
+    await this.syncMatching((state) => state.failures > 0 || state.lastSuccess === null);
   }
 
   // ---- messages ------------------------------------------------------------------------------

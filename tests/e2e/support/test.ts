@@ -9,65 +9,22 @@ import {
   type Page,
   type Worker,
 } from '@playwright/test';
-import { type E2eFixtures, FIXTURES_ENV, type ListName, ORIGIN } from './config';
+import * as checks from '../scenarios/checks';
+import type { Scenario, Session } from '../scenarios/driver';
+import type { ListName } from './config';
+import { openOptions, openPopup, PlaywrightSession, PlaywrightTab } from './playwright-driver';
+import { type BuildName, fixtures, server, siteResponse } from './shared';
 
 /**
- * Fixtures of the end-to-end specs: every test gets a fresh Chromium profile with one build of the
- * extension loaded (a first install, so the first sync runs), the server reset to the list the test
- * asks for, and the feed sites answered locally.
+ * Fixtures of the Chromium end-to-end specs: every test gets a fresh Chromium profile with one build
+ * of the extension loaded (a first install, so the first sync runs), the server reset to the list
+ * the test asks for, and the feed sites answered locally. `session` wraps them in the driver the
+ * shared scenarios (tests/e2e/scenarios) are written against; specs may use either.
  */
 
-function loadFixtures(): E2eFixtures {
-  const file = process.env[FIXTURES_ENV];
-  if (!file || !fs.existsSync(file)) {
-    throw new Error(`${FIXTURES_ENV} is not set: run the end-to-end tests with 'npm run test:e2e'`);
-  }
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as E2eFixtures;
-}
-
-export const fixtures = loadFixtures();
-
-/** Feed sites whose adapters only apply on their own host names; answered by route, never fetched. */
-export const SITES = {
-  x: 'https://x.com/home',
-  xScroll: 'https://x.com/search?q=vote&f=live',
-  mastodon: 'https://mastodon.social/home',
-  bluesky: 'https://bsky.app/',
-  reddit: 'https://www.reddit.com/r/france/',
-  demo: 'https://news.example/2017/05/06/final-weekend.html',
-} as const;
-
-const SITE_PAGES: Record<string, string> = {
-  [SITES.x]: 'x.html',
-  [SITES.xScroll]: 'infinite.html',
-  [SITES.mastodon]: 'mastodon.html',
-  [SITES.bluesky]: 'bluesky.html',
-  [SITES.reddit]: 'reddit.html',
-  [SITES.demo]: 'demo.html',
-};
-
-/** The posts of the X page (pages/x.html) that carry leak material, in page order. */
-export const X_LEAK_POSTS = ['x-hashtag', 'x-quote', 'x-link', 'x-zero-width', 'x-tco', 'x-homoglyph'];
-
-/** A page of tests/e2e/pages served by the local server (host 127.0.0.1). */
-export const localPage = (name: string) => `${ORIGIN}/pages/${name}.html`;
-
-/** The server's /list.lwl switch and request counters. */
-export const server = {
-  async control(params: string): Promise<{ serve: ListName; requests: { list: number; other: number } }> {
-    const res = await fetch(`${ORIGIN}/__control?${params}`, { method: 'POST' });
-    if (!res.ok) throw new Error(`server control ${params}: HTTP ${res.status}`);
-    return res.json();
-  },
-  serve(name: ListName) {
-    return this.control(`serve=${name}`);
-  },
-  state() {
-    return this.control('');
-  },
-};
-
-export type BuildName = keyof E2eFixtures['builds'];
+export { FLAG, fixtures, localPage, SITES, server, X_LEAK_POSTS } from './shared';
+export type { BuildName };
+export { expect, openOptions, openPopup };
 
 interface Options {
   /** Which extension build to load. */
@@ -81,6 +38,7 @@ interface Fixtures {
   page: Page;
   serviceWorker: Worker;
   extensionId: string;
+  session: Session;
 }
 
 const chromiumPath = process.env.LEAKWATCH_E2E_CHROMIUM || '/usr/bin/chromium';
@@ -114,19 +72,9 @@ export const test = base.extend<Fixtures & Options>({
         '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       ],
     });
-    await context.route(/^https:\/\//, async (route) => {
-      const name = SITE_PAGES[route.request().url()];
-      if (!name) {
-        await route.fulfill({ status: 404, contentType: 'text/plain', body: 'not part of the test' });
-        return;
-      }
-      const res = await fetch(`${ORIGIN}/pages/${name}`);
-      await route.fulfill({
-        status: res.status,
-        contentType: 'text/html; charset=utf-8',
-        body: await res.text(),
-      });
-    });
+    await context.route(/^https:\/\//, async (route) =>
+      route.fulfill(await siteResponse(route.request().url())),
+    );
     await use(context);
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
@@ -149,59 +97,44 @@ export const test = base.extend<Fixtures & Options>({
     const page = context.pages()[0] ?? (await context.newPage());
     await use(page);
   },
+
+  session: async ({ context, extensionId, page }, use) => {
+    await use(new PlaywrightSession(context, extensionId, page));
+  },
 });
 
-export { expect };
-
-export const FLAG = 'data-leakwatch-flagged';
+/** Registers the shared scenarios that apply to Chromium, each with the build and list it asks for. */
+export function runScenarios(scenarios: readonly Scenario[]) {
+  for (const scenario of scenarios) {
+    if (scenario.browsers && !scenario.browsers.includes('chromium')) continue;
+    if (scenario.hostAccess === false || scenario.allowPrompts) {
+      throw new Error(
+        `${scenario.title}: Chromium grants host access at install and cannot answer prompts; mark it Firefox-only`,
+      );
+    }
+    test.describe(() => {
+      test.use({ build: scenario.build ?? 'configured', serve: scenario.serve ?? 'v1' });
+      test(scenario.title, ({ session }) => scenario.run(session));
+    });
+  }
+}
 
 /** Names (data-e2e, or the tag) of every flagged element of the page, in document order. */
 export function flaggedNames(page: Page): Promise<string[]> {
-  return page.$$eval(`[${FLAG}]`, (els) => els.map((e) => e.getAttribute('data-e2e') ?? e.localName));
+  return checks.flaggedNames(new PlaywrightTab(page));
 }
 
 /**
  * Waits until exactly `expected` are flagged, checks that a <leakwatch-warning> precedes each and
  * that no other warning exists, then that nothing more gets flagged a moment later.
  */
-export async function expectFlagged(page: Page, expected: readonly string[], timeout = 20_000) {
-  await expect.poll(() => flaggedNames(page), { timeout }).toEqual(expected);
-  const layout = await page.$$eval(`[${FLAG}]`, (els) =>
-    els.map((e) => ({
-      name: e.getAttribute('data-e2e') ?? e.localName,
-      warningBefore: e.previousElementSibling?.localName === 'leakwatch-warning',
-    })),
-  );
-  for (const l of layout) expect(l.warningBefore, `warning before ${l.name}`).toBe(true);
-  await expect(page.locator('leakwatch-warning')).toHaveCount(expected.length);
-  // Scanning runs in idle slices: give a late (wrong) flag the chance to appear.
-  await page.waitForTimeout(750);
-  expect(await flaggedNames(page)).toEqual(expected);
+export function expectFlagged(page: Page, expected: readonly string[], timeout = 20_000) {
+  return checks.expectFlagged(new PlaywrightTab(page), expected, timeout);
 }
 
 /** Saves a screenshot for a human to look at (test-results/screenshots, gitignored). */
-export async function screenshot(page: Page, name: string, fullPage = false) {
-  fs.mkdirSync(fixtures.screenshotDir, { recursive: true });
-  await page.screenshot({ path: path.join(fixtures.screenshotDir, `${name}.png`), fullPage });
-}
-
-/**
- * Opens the popup for `target`'s tab. The popup asks for the active tab of its own window, so it is
- * opened in a second tab of the same window while `target` stays the active one.
- */
-export async function openPopup(
-  context: BrowserContext,
-  extensionId: string,
-  target: Page,
-  prepare?: (popup: Page) => Promise<void>,
-): Promise<Page> {
-  const popup = await context.newPage();
-  await popup.setViewportSize({ width: 360, height: 600 });
-  await prepare?.(popup);
-  await target.bringToFront();
-  await popup.goto(`chrome-extension://${extensionId}/popup.html`);
-  await expect(popup.getByRole('heading', { name: 'This page' })).toBeVisible();
-  return popup;
+export function screenshot(page: Page, name: string, fullPage = false) {
+  return new PlaywrightTab(page).screenshot(name, { fullPage });
 }
 
 /**
@@ -215,11 +148,4 @@ export async function expectPopupText(popup: Page, text: string) {
       await expect(popup.getByText(text)).toBeVisible({ timeout: 2_000 });
     }
   }).toPass({ timeout: 20_000 });
-}
-
-export async function openOptions(context: BrowserContext, extensionId: string): Promise<Page> {
-  const options = await context.newPage();
-  await options.goto(`chrome-extension://${extensionId}/options.html`);
-  await expect(options.getByRole('heading', { name: 'Subscribed lists' })).toBeVisible();
-  return options;
 }

@@ -1,0 +1,4 @@
+import { detection } from '../scenarios/detection';
+import { runScenarios } from '../support/firefox';
+
+runScenarios(detection);

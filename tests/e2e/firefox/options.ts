@@ -1,0 +1,4 @@
+import { options } from '../scenarios/options';
+import { runScenarios } from '../support/firefox';
+
+runScenarios(options);

@@ -1,0 +1,4 @@
+import { popup } from '../scenarios/popup';
+import { runScenarios } from '../support/firefox';
+
+runScenarios(popup);

@@ -1,0 +1,4 @@
+import { updates } from '../scenarios/updates';
+import { runScenarios } from '../support/firefox';
+
+runScenarios(updates);

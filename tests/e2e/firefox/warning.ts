@@ -1,0 +1,4 @@
+import { warning } from '../scenarios/warning';
+import { runScenarios } from '../support/firefox';
+
+runScenarios(warning);

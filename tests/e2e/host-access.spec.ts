@@ -1,0 +1,4 @@
+import { hostAccess } from './scenarios/host-access';
+import { runScenarios } from './support/test';
+
+runScenarios(hostAccess);
