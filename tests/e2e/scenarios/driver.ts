@@ -42,7 +42,7 @@ export interface Tab {
   scrollIntoView(selector: string): Promise<void>;
   /** Bounding box of the first match in viewport coordinates; null when nothing matches. */
   box(selector: string): Promise<Box | null>;
-  /** Saves a screenshot for a human to look at (the run's screenshot folder). */
+  /** Saves a screenshot for a human to look at (the run's screenshot folder); `clip` as `box()` gives it. */
   screenshot(name: string, options?: { fullPage?: boolean; clip?: Box }): Promise<void>;
   close(): Promise<void>;
 }

@@ -194,7 +194,13 @@ export class FirefoxTab implements Tab {
 
   async screenshot(name: string, options: { fullPage?: boolean; clip?: Box } = {}) {
     fs.mkdirSync(fixtures.screenshotDir, { recursive: true });
-    await this.page.screenshot({ path: `${path.join(fixtures.screenshotDir, name)}.png`, ...options });
+    let { clip } = options;
+    if (clip) {
+      // Boxes are in viewport coordinates; puppeteer over BiDi clips in document coordinates.
+      const scroll = await this.page.evaluate(() => ({ x: window.scrollX, y: window.scrollY }));
+      clip = { ...clip, x: clip.x + scroll.x, y: clip.y + scroll.y };
+    }
+    await this.page.screenshot({ path: `${path.join(fixtures.screenshotDir, name)}.png`, ...options, clip });
   }
 
   close() {
