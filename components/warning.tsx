@@ -1,6 +1,6 @@
-import { render } from 'preact';
+import { options as preactOptions, render } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
-import type { MountWarning, WarningView } from '../lib/content-scanner';
+import { type MountWarning, restoreDelay, type WarningView } from '../lib/content-scanner';
 import type { EntryDetails, EntryDetailsReply } from '../lib/messages';
 import type { Finding, FindingKind } from '../utils/matcher';
 import { type Lang, type SendRequest, safeHref, type Translate } from './shared';
@@ -9,6 +9,12 @@ import { type Lang, type SendRequest, safeHref, type Translate } from './shared'
  * The warning put before a flagged block, rendered in a shadow root so that page styles neither
  * break it nor read it. Content scripts have no customElements, so the host is a plain unknown
  * element. Every list string is rendered as text by Preact, never as markup.
+ *
+ * The root is open, so that accessibility checkers and the end-to-end suites of both browsers can
+ * read it; what it holds is what the reader sees about the page's own content. A page may change
+ * it, so the warning watches its root and its blur: a change it did not make itself is undone (the
+ * warning is drawn again, the blur put back; repeated attacks wait longer, see restoreDelay), and
+ * "Show anyway" answers only the reader's own clicks, never a page script's.
  */
 
 export interface EntryRef {
@@ -16,7 +22,10 @@ export interface EntryRef {
   entry: string;
 }
 
-export type LoadDetails = (refs: readonly EntryRef[]) => Promise<EntryDetails[]>;
+export type LoadDetails = ((refs: readonly EntryRef[]) => Promise<EntryDetails[]>) & {
+  /** Details already at hand: a warning for an entry seen before draws once, complete. */
+  peek?: (refs: readonly EntryRef[]) => EntryDetails[];
+};
 
 export interface WarningOptions {
   t: Translate;
@@ -37,7 +46,8 @@ const refKey = (r: EntryRef): string => `${r.listId}\u0000${r.entry}`;
  */
 export function createDetailsLoader(send: SendRequest, onError: (error: unknown) => void): LoadDetails {
   const cache = new Map<string, Promise<EntryDetails | null>>();
-  return async (refs) => {
+  const known = new Map<string, EntryDetails>();
+  const load: LoadDetails = async (refs) => {
     const missing = refs.filter((r) => !cache.has(refKey(r))).slice(0, MAX_ENTRY_DETAILS);
     if (missing.length > 0) {
       const reply = send<EntryDetailsReply>({
@@ -51,19 +61,27 @@ export function createDetailsLoader(send: SendRequest, onError: (error: unknown)
       for (const r of missing) {
         cache.set(
           refKey(r),
-          reply.then((rep) => rep.details.find((d) => d.listId === r.listId && d.entry === r.entry) ?? null),
+          reply.then((rep) => {
+            const found = rep.details.find((d) => d.listId === r.listId && d.entry === r.entry) ?? null;
+            if (found) known.set(refKey(r), found);
+            return found;
+          }),
         );
       }
     }
     const found = await Promise.all(refs.map((r) => cache.get(refKey(r)) ?? Promise.resolve(null)));
     return found.filter((d): d is EntryDetails => d !== null);
   };
+  load.peek = (refs) => refs.flatMap((r) => known.get(refKey(r)) ?? []);
+  return load;
 }
 
 /** Blur and inertness on the page's block, undone property by property so page changes survive. */
 interface Blur {
   apply(): void;
   lift(): void;
+  /** The blur is wanted (not lifted by the reader) but the page took some of it off. */
+  tampered(): boolean;
 }
 
 const BLUR_PROPERTIES: readonly [string, string][] = [
@@ -80,13 +98,33 @@ function blurOf(block: HTMLElement): Blur {
     value: block.style.getPropertyValue(name),
     priority: block.style.getPropertyPriority(name),
   }));
+  let applied = false;
   return {
     apply() {
-      for (const [name, value] of BLUR_PROPERTIES) block.style.setProperty(name, value, 'important');
+      applied = true;
+      for (const [name, value] of BLUR_PROPERTIES) {
+        if (
+          block.style.getPropertyValue(name) !== value ||
+          block.style.getPropertyPriority(name) !== 'important'
+        )
+          block.style.setProperty(name, value, 'important');
+      }
       // inert keeps the hidden links out of the tab order and screen readers until "Show anyway".
-      block.setAttribute('inert', '');
+      if (!block.hasAttribute('inert')) block.setAttribute('inert', '');
+    },
+    tampered() {
+      return (
+        applied &&
+        (!block.hasAttribute('inert') ||
+          BLUR_PROPERTIES.some(
+            ([name, value]) =>
+              block.style.getPropertyValue(name) !== value ||
+              block.style.getPropertyPriority(name) !== 'important',
+          ))
+      );
     },
     lift() {
+      applied = false;
       for (const p of previous) {
         if (p.value) block.style.setProperty(p.name, p.value, p.priority);
         else block.style.removeProperty(p.name);
@@ -139,10 +177,13 @@ interface WarningProps {
 }
 
 function useDetails(load: LoadDetails, groups: readonly EntryGroup[]): Map<string, EntryDetails> {
-  const [details, setDetails] = useState(new Map<string, EntryDetails>());
+  const [details, setDetails] = useState(
+    () => new Map((load.peek?.(groups) ?? []).map((d) => [refKey(d), d] as const)),
+  );
   const wanted = groups.map(refKey).join('\u0001');
   // `wanted` stands for `groups`, a new array on every render.
   useEffect(() => {
+    if (groups.every((g) => details.has(refKey(g)))) return;
     let current = true;
     load(groups).then((found) => {
       if (current) setDetails(new Map(found.map((d) => [refKey(d), d])));
@@ -232,7 +273,9 @@ function Warning({ findings, isPost, options, blur }: WarningProps) {
   const whyId = useId();
   const known = groups.map((g) => details.get(refKey(g))).filter((d): d is EntryDetails => d !== undefined);
 
-  const toggleReveal = () => {
+  const toggleReveal = (event: MouseEvent) => {
+    // A page script can click this button too (the root is open); only the reader's click counts.
+    if (event.isTrusted === false) return;
     if (revealed) blur?.apply();
     else blur?.lift();
     setRevealed(!revealed);
@@ -342,25 +385,100 @@ ul { margin: 0; padding-inline-start: 18px; }
 }
 `;
 
+/** Tamper guards of the mounted warnings: records of the warnings' own renders are dropped from them. */
+const guards = new Set<MutationObserver>();
+let rendersHooked = false;
+
+/**
+ * Preact re-renders a warning on its own (details arrived, "Why?" toggled); once a Warning has been
+ * diffed, the records of its changes are taken from the guards, so that a guard only ever sees
+ * changes made by someone else.
+ */
+function hookRenders(): void {
+  if (rendersHooked) return;
+  rendersHooked = true;
+  const previous = preactOptions.diffed;
+  preactOptions.diffed = (vnode) => {
+    previous?.(vnode);
+    if (vnode.type === Warning) for (const g of guards) g.takeRecords();
+  };
+}
+
 export function createWarningMounter(options: WarningOptions): MountWarning {
+  hookRenders();
   return (host, block, findings, placement): WarningView => {
     const doc = host.ownerDocument;
+    const win = doc.defaultView ?? window;
     const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
-    const style = doc.createElement('style');
-    style.textContent = STYLE;
-    const container = doc.createElement('div');
-    root.replaceChildren(style, container);
     const blur = options.researchMode ? null : blurOf(block);
-    blur?.apply();
-    const draw = (current: readonly Finding[]) =>
+    let current = findings;
+    let container = doc.createElement('div');
+    let heals = 0;
+    let lastHeal = 0;
+    let healTimer: number | null = null;
+
+    const draw = () =>
       render(
         <Warning findings={current} isPost={placement.isPost} options={options} blur={blur} />,
         container,
       );
-    draw(findings);
+    /** A fresh tree: after the page changed ours, Preact's idea of the old one is wrong. */
+    const build = () => {
+      render(null, container);
+      const style = doc.createElement('style');
+      style.textContent = STYLE;
+      container = doc.createElement('div');
+      root.replaceChildren(style, container);
+      draw();
+    };
+
+    // The root's guard sees only others' changes (see hookRenders); the blur's compares with what
+    // the blur should be, since "Show anyway" changes the block too.
+    let redraw = false;
+    const guard = new win.MutationObserver(() => {
+      redraw = true;
+      heal();
+    });
+    const blurGuard = new win.MutationObserver(() => {
+      if (blur?.tampered()) heal();
+    });
+    /** Undoes what the page changed; an attack repeated many times is undone later and later. */
+    const heal = () => {
+      if (healTimer !== null) return;
+      const now = win.performance.now();
+      if (now - lastHeal > 10_000) heals = 0;
+      heals++;
+      lastHeal = now;
+      const undo = () => {
+        healTimer = null;
+        if (!guards.has(guard)) return;
+        if (redraw || guard.takeRecords().length > 0) build();
+        redraw = false;
+        if (blur?.tampered()) blur.apply();
+        guard.takeRecords();
+        blurGuard.takeRecords();
+      };
+      const delay = restoreDelay(heals);
+      if (delay === 0) undo();
+      else healTimer = win.setTimeout(undo, delay);
+    };
+
+    build();
+    blur?.apply();
+    guard.observe(root, { childList: true, subtree: true, characterData: true, attributes: true });
+    blurGuard.observe(block, { attributes: true, attributeFilter: ['style', 'inert'] });
+    guards.add(guard);
     return {
-      update: draw,
+      update(next) {
+        current = next;
+        draw();
+        guard.takeRecords();
+      },
       remove() {
+        guards.delete(guard);
+        guard.disconnect();
+        blurGuard.disconnect();
+        if (healTimer !== null) win.clearTimeout(healTimer);
         render(null, container);
         blur?.lift();
       },

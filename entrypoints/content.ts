@@ -1,5 +1,5 @@
 import { defineContentScript } from 'wxt/utils/define-content-script';
-import { pickLang, sendToBackground as send, translate as t } from '../components/shared';
+import { pickLang, sendToBackground as send, type Translate, translate } from '../components/shared';
 import { createDetailsLoader, createWarningMounter } from '../components/warning';
 import { createContentScanner } from '../lib/content-scanner';
 import type { HelloReply, LookupReply } from '../lib/messages';
@@ -8,8 +8,25 @@ function logError(error: unknown): void {
   console.debug('[Leakwatch]', error);
 }
 
+/** Translations at hand: a warning asks for a dozen strings, and each i18n call crosses into the browser. */
+function memoTranslate(t: Translate): Translate {
+  const memo = new Map<string, string>();
+  return (key, substitutions) => {
+    const memoKey = substitutions ? `${key}\u0000${substitutions.join('\u0001')}` : key;
+    let text = memo.get(memoKey);
+    if (text === undefined) {
+      if (memo.size >= 1_000) memo.clear();
+      text = t(key, substitutions);
+      memo.set(memoKey, text);
+    }
+    return text;
+  };
+}
+
 export default defineContentScript({
   matches: ['http://*/*', 'https://*/*'],
+  // Frames too: a post embedded from another site is a page of its own, with its own scanner.
+  allFrames: true,
   runAt: 'document_idle',
   async main(ctx) {
     let hello: HelloReply;
@@ -20,6 +37,7 @@ export default defineContentScript({
       return;
     }
     if (!hello.scan || ctx.isInvalid) return;
+    const t = memoTranslate(translate);
     const scanner = createContentScanner({
       window,
       paramSets: hello.paramSets,
@@ -27,6 +45,8 @@ export default defineContentScript({
       report: ({ flaggedBlocks, findings }) => {
         send({ type: 'report', flaggedBlocks, findings }).catch(logError);
       },
+      // The first translation loads the extension's whole message catalogue, synchronously.
+      prepareWarnings: () => t('warningBrand'),
       mountWarning: createWarningMounter({
         t,
         lang: pickLang(navigator.language),

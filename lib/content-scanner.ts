@@ -1,6 +1,7 @@
 import { BLOCK_TAGS, SITE_ADAPTERS, SKIP_TAGS } from '../utils/blocks';
 import type { FingerprintParams } from '../utils/list-schema';
-import { type BlockFeatures, extractFeatures, type Finding } from '../utils/matcher';
+import type { BlockFeatures, Finding } from '../utils/matcher';
+import { extractFeaturesInSteps } from './features-in-steps';
 
 /**
  * Cuts the live page into blocks the way utils/blocks.ts cuts HTML for the CLI (a feed post found by
@@ -10,6 +11,13 @@ import { type BlockFeatures, extractFeatures, type Finding } from '../utils/matc
  * Lessons from uBlock Origin: the MutationObserver callback only queues nodes; the work runs later
  * in small idle slices, and a block is read again only when its content changed. A page where
  * nothing matches is never touched.
+ *
+ * Every step is bounded so that no page can make one slice long: added subtrees are walked a few
+ * hundred elements at a time; a block is read (up to MAX_TEXT_CHARS and MAX_NODES_PER_BLOCK nodes)
+ * and its features extracted in steps that resume in the next slice when time is up; lookups of
+ * several slices travel in one message; answers are applied a slice at a time.
+ * Text is read by walking the block, not with innerText, which lays out the page first (a 10 MB
+ * text node took 170 ms) and can make the extension pay for the page's own layout.
  */
 
 export const WARNING_TAG = 'leakwatch-warning';
@@ -53,6 +61,13 @@ export interface ScannerOptions {
   sliceMs?: number;
   sliceBlocks?: number;
   reportDelayMs?: number;
+  /** Blocks read in the previous slices wait at most this long before their lookup is sent. */
+  flushAfterMs?: number;
+  /**
+   * Runs once, in a task of its own, before the page's first warning: what every warning needs and
+   * the first one would otherwise load in the middle of a slice (the extension's translations).
+   */
+  prepareWarnings?: () => void;
 }
 
 export interface ContentScanner {
@@ -64,24 +79,44 @@ export interface ContentScanner {
 }
 
 const IDLE_TIMEOUT_MS = 500;
+/** Longest run of slices in one idle callback: well under the 50 ms of a long task. */
+const MAX_IDLE_TASK_MS = 30;
 const DEFAULT_SLICE_MS = 4;
-const DEFAULT_SLICE_BLOCKS = 50;
+const DEFAULT_SLICE_BLOCKS = 500;
 const DEFAULT_REPORT_DELAY_MS = 500;
-/** After this many removals or restylings of one warning, the page wins and the block is unblurred. */
-const MAX_RESTORES = 5;
+const DEFAULT_FLUSH_AFTER_MS = 100;
+/** Nodes (elements and text) visited to read one block: a list of 100,000 items has no text of its own. */
+export const MAX_NODES_PER_BLOCK = 50_000;
+/** Elements visited between two looks at the clock while walking an added subtree. */
+const WALK_STEP = 128;
+/** Nodes read, and characters of text whose features are extracted, between two looks at the clock. */
+const READ_STEP = 256;
+const EXTRACT_STEP_CHARS = 8_192;
 /**
  * Bounds of the lookup request in lib/messages.ts, which the background enforces by refusing the
  * whole request. Repeated here because importing that module would bundle zod into every page;
  * tests/unit/content-scanner.test.ts checks the requests against the schema itself.
  */
 const MAX_BLOCKS_PER_LOOKUP = 200;
-const MAX_TEXT_CHARS = 200_000;
+export const MAX_TEXT_CHARS = 200_000;
 const MAX_FEATURE_ITEMS = 200;
 const MAX_FEATURE_ITEM_CHARS = 200;
 const MAX_LINK_CHARS = 2_048;
 const MAX_FINGERPRINTS_PER_BLOCK = 20_000;
 const MAX_FINGERPRINTS_PER_LOOKUP = 60_000;
 const MAX_REPORTED_FINDINGS = 5_000;
+
+/**
+ * How long to wait before undoing the page's n-th removal or restyling of one warning (n from 1).
+ * The first few come back at once; after that the waits double up to 4 s, so that a page (or a
+ * framework re-rendering its tree) that keeps at it cannot make the extension loop, and still never
+ * gets rid of the warning.
+ */
+export function restoreDelay(n: number): number {
+  return n <= 3 ? 0 : Math.min(4_000, 250 * 2 ** (n - 4));
+}
+/** A warning left alone this long starts again from immediate restores. */
+const RESTORE_QUIET_MS = 10_000;
 
 /**
  * Pinned as an inline style with !important: an inline important declaration beats any page
@@ -107,9 +142,11 @@ interface Flag {
   host: HTMLElement;
   view: WarningView;
   findings: readonly Finding[];
+  /** Restores since the page last left the warning alone for RESTORE_QUIET_MS. */
   restores: number;
-  /** The page kept removing or restyling the warning: it is no longer shown nor restored. */
-  abandoned: boolean;
+  lastRestore: number;
+  /** A delayed restore is pending (see restoreDelay). */
+  restoreTimer: number | null;
 }
 
 interface Pending {
@@ -118,11 +155,21 @@ interface Pending {
   features: BlockFeatures;
 }
 
+/** Reading a block and extracting its features, one step per next(): the block's Pending at the end. */
+type BlockJob = Generator<void, Pending | null, void>;
+
+/** An added subtree being walked for candidates, resumable between slices. */
+interface Walk {
+  root: Element | ShadowRoot;
+  /** The next element to visit; null when done. */
+  next: Element | null;
+}
+
 /** What the scanner's own entries on the page's performance timeline are called. */
 export const TIMING = {
   /** One slice of reading blocks and extracting their features, on the main thread. */
   scan: 'leakwatch:scan',
-  /** Applying one lookup answer: flags, warnings, blur. */
+  /** Applying lookup answers: flags, warnings, blur. */
   apply: 'leakwatch:apply',
   /** One MutationObserver callback (it only queues). */
   observe: 'leakwatch:observe',
@@ -130,6 +177,8 @@ export const TIMING = {
   lookup: 'leakwatch:lookup',
   /** A mark: nothing is queued or awaiting the background any more. */
   idle: 'leakwatch:idle',
+  /** Once per page, before its first warning: ScannerOptions.prepareWarnings. */
+  prepare: 'leakwatch:prepare',
 } as const;
 /** The user-timing buffer never drops entries by itself: past this many, the scanner clears its own. */
 const TIMING_KEPT = 500;
@@ -184,14 +233,10 @@ function hashString(text: string): number {
 }
 
 function clampFeatures(f: BlockFeatures): BlockFeatures {
-  const fingerprints: Record<string, number[]> = {};
-  for (const [key, values] of Object.entries(f.fingerprints)) {
-    fingerprints[key] = values.slice(0, MAX_FINGERPRINTS_PER_BLOCK);
-  }
   return {
     hashtags: f.hashtags.filter((t) => t.length <= MAX_FEATURE_ITEM_CHARS).slice(0, MAX_FEATURE_ITEMS),
     urls: f.urls.filter((u) => u.length <= MAX_LINK_CHARS).slice(0, MAX_FEATURE_ITEMS),
-    fingerprints,
+    fingerprints: f.fingerprints,
   };
 }
 
@@ -207,18 +252,28 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
   const sliceBlocks = options.sliceBlocks ?? DEFAULT_SLICE_BLOCKS;
   const reportDelayMs = options.reportDelayMs ?? DEFAULT_REPORT_DELAY_MS;
+  const flushAfterMs = options.flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS;
   const timeline = createTimeline(win.performance);
   const postSelector =
     SITE_ADAPTERS.filter((a) => a.hosts.test(win.location.hostname))
       .map((a) => a.post)
       .join(', ') || null;
-  const candidateSelector = postSelector ? `${postSelector}, ${BLOCK_SELECTOR}` : BLOCK_SELECTOR;
 
+  /** Nodes reported by the observer, to be turned into walks and candidates. */
   const roots = new Set<Node>();
+  const walks: Walk[] = [];
   const candidates = new Set<Element>();
   const seen = new WeakMap<Element, number>();
   const flagged = new Map<HTMLElement, Flag>();
   const hostBlocks = new WeakMap<Element, HTMLElement>();
+  /** Open shadow roots of the page already observed. */
+  const shadowRoots = new WeakSet<ShadowRoot>();
+  /** Blocks read and waiting to be looked up together. */
+  let outbox: Pending[] = [];
+  let outboxFingerprints = 0;
+  let outboxSince = 0;
+  /** Lookup answers waiting to be applied. */
+  const answers: { pending: Pending; findings: Finding[] }[] = [];
   let sweepNeeded = false;
   let inFlight = 0;
   let stopped = true;
@@ -238,6 +293,10 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
 
   const isHTMLElement = (node: unknown): node is HTMLElement => node instanceof win.HTMLElement;
   const isPost = (el: Element): boolean => postSelector !== null && el.matches(postSelector);
+  const isCandidate = (el: Element): boolean => {
+    const tag = el.localName;
+    return (BLOCK_TAGS.has(tag) && tag !== 'body') || isPost(el);
+  };
 
   /** The post (outermost, as in the CLI) or the nearest block that owns `el`'s text. */
   function blockOf(el: Element): HTMLElement | null {
@@ -265,21 +324,83 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     return !enclosing;
   }
 
-  function expandRoot(root: Node): void {
-    const el = root.nodeType === 1 ? (root as Element) : root.parentElement;
-    if (!el?.isConnected || el.closest(SKIP_SELECTOR)) return;
-    const owner = blockOf(el);
-    if (owner) candidates.add(owner);
-    if (root.nodeType !== 1 || !el.firstElementChild) return;
-    for (const d of el.querySelectorAll(candidateSelector)) candidates.add(d);
+  /** An open shadow root of the page: its content is scanned and watched like the document's. */
+  function adoptShadowRoot(root: ShadowRoot): void {
+    if (shadowRoots.has(root)) return;
+    shadowRoots.add(root);
+    observer.observe(root, { childList: true, subtree: true, characterData: true });
+    roots.add(root);
   }
 
-  function nextCandidate(): Element | null {
+  /** Starts walking what the observer reported; the node's own block is a candidate at once. */
+  function beginRoot(root: Node): void {
+    if (root.nodeType === 11) {
+      const shadow = root as ShadowRoot;
+      if (shadow.host.isConnected && shadow.firstElementChild)
+        walks.push({ root: shadow, next: shadow.firstElementChild });
+      return;
+    }
+    const el = root.nodeType === 1 ? (root as Element) : root.parentElement;
+    if (!el?.isConnected || el.closest(`${SKIP_SELECTOR}, ${WARNING_TAG}`)) return;
+    const owner = blockOf(el);
+    if (owner) candidates.add(owner);
+    if (root.nodeType !== 1) return;
+    if (el.shadowRoot) adoptShadowRoot(el.shadowRoot);
+    if (el.firstElementChild) walks.push({ root: el, next: el.firstElementChild });
+  }
+
+  /** The element after `el` in document order within `root`, not entering `el` when `enter` is false. */
+  function following(el: Element, root: Node, enter: boolean): Element | null {
+    if (enter && el.firstElementChild) return el.firstElementChild;
+    for (let at: Node | null = el; at && at !== root; at = at.parentNode) {
+      const sibling = (at as Element).nextElementSibling;
+      if (sibling) return sibling;
+    }
+    return null;
+  }
+
+  /**
+   * Walks a subtree for candidates until `deadline`; returns false when time ran out. Elements are
+   * visited one by one (querySelectorAll of the block selector over 100,000 elements took 480 ms in
+   * one call), and open shadow roots met on the way are queued.
+   */
+  function continueWalk(walk: Walk, deadline: number): boolean {
+    let el = walk.next;
+    if (el && !(el.isConnected && walk.root.contains(el))) {
+      // The page moved or removed where the walk was: start this subtree again (blocks already read
+      // are not looked up twice).
+      el = walk.root.isConnected ? walk.root.firstElementChild : null;
+    }
+    let steps = 0;
+    while (el) {
+      if (++steps % WALK_STEP === 0 && win.performance.now() >= deadline) {
+        walk.next = el;
+        return false;
+      }
+      const tag = el.localName;
+      const enter = !SKIP_TAGS.has(tag) && tag !== WARNING_TAG;
+      if (enter) {
+        if (isCandidate(el)) candidates.add(el);
+        if (el.shadowRoot) adoptShadowRoot(el.shadowRoot);
+      }
+      el = following(el, walk.root, enter);
+    }
+    walk.next = null;
+    return true;
+  }
+
+  function nextCandidate(deadline: number): Element | null {
     while (candidates.size === 0) {
+      const walk = walks[0];
+      if (walk) {
+        if (continueWalk(walk, deadline)) walks.shift();
+        else if (candidates.size === 0) return null;
+        continue;
+      }
       const root = roots.values().next();
       if (root.done) return null;
       roots.delete(root.value);
-      expandRoot(root.value);
+      beginRoot(root.value);
     }
     const first = candidates.values().next().value as Element;
     candidates.delete(first);
@@ -288,82 +409,72 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
 
   function isVisible(el: Element): boolean {
     // checkVisibility is missing from older engines; reading hidden text is then the lesser harm.
-    return typeof el.checkVisibility !== 'function' || el.checkVisibility();
+    return typeof el.checkVisibility !== 'function' || el.checkVisibility({ visibilityProperty: true });
   }
 
   function pushHref(a: Element, into: string[]): void {
     // The href property is the absolute URL, resolved against the document base.
     const href = (a as HTMLAnchorElement).href;
-    if (/^https?:/i.test(href)) into.push(href);
-  }
-
-  function linksOf(el: Element, into: string[]): void {
-    if (el.matches('a[href]')) pushHref(el, into);
-    for (const a of el.querySelectorAll('a[href]')) pushHref(a, into);
+    if (typeof href === 'string' && /^https?:/i.test(href)) into.push(href);
   }
 
   /**
-   * Rendered text, with innerText where a subtree is all inline (innerText skips hidden text and
-   * separates block boxes, which textContent glues together), walking down only where nested blocks
-   * or never-read elements have to be left out.
+   * The block's rendered text and links, read by walking it: text nodes in order, a line break
+   * around block elements and at <br>, hidden elements and never-read ones (scripts, form fields)
+   * left out. Outside posts, nested blocks are blocks of their own and only break the line. Reading
+   * stops at MAX_TEXT_CHARS characters or MAX_NODES_PER_BLOCK nodes.
    */
-  function collect(
-    el: Element,
-    nested: string,
-    parts: string[],
-    links: string[],
-    stopAtBlocks: boolean,
-  ): void {
-    for (const child of el.childNodes) {
-      if (child.nodeType === 3) {
-        parts.push((child.nodeValue ?? '').replace(/\s+/g, ' '));
-        continue;
-      }
-      if (child.nodeType !== 1) continue;
-      const c = child as Element;
-      const tag = c.localName;
-      if (SKIP_TAGS.has(tag)) continue;
-      const isBlock = BLOCK_TAGS.has(tag);
-      if (stopAtBlocks && (isBlock || isPost(c))) {
-        parts.push('\n');
-        continue;
-      }
-      if (tag === 'br') {
-        parts.push('\n');
-        continue;
-      }
-      if (!isHTMLElement(c) || !isVisible(c)) continue;
-      if (isBlock) parts.push('\n');
-      if (c.querySelector(nested)) {
-        if (c.matches('a[href]')) pushHref(c, links);
-        collect(c, nested, parts, links, stopAtBlocks);
-      } else {
-        // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is wanted (see above)
-        parts.push(c.innerText);
-        linksOf(c, links);
-      }
-      if (isBlock) parts.push('\n');
-    }
-  }
-
-  function readBlock(block: HTMLElement): { text: string; links: string[] } {
+  function* readBlock(block: HTMLElement): Generator<void, { text: string; links: string[] }, void> {
     const post = isPost(block);
-    const nested = post ? SKIP_SELECTOR : `${candidateSelector}, ${SKIP_SELECTOR}`;
-    const links: string[] = [];
-    if (!block.querySelector(nested)) {
-      linksOf(block, links);
-      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is wanted (see collect)
-      return { text: block.innerText, links };
-    }
     const parts: string[] = [];
-    collect(block, nested, parts, links, !post);
+    const links: string[] = [];
+    if (block.localName === 'a') pushHref(block, links);
+    let chars = 0;
+    let nodes = 0;
+    let node: Node | null = block.firstChild;
+    while (node && nodes < MAX_NODES_PER_BLOCK && chars < MAX_TEXT_CHARS) {
+      if (++nodes % READ_STEP === 0) yield;
+      let enter = false;
+      if (node.nodeType === 3) {
+        const value = (node as Text).data;
+        const part = (
+          value.length > MAX_TEXT_CHARS - chars ? value.slice(0, MAX_TEXT_CHARS - chars) : value
+        ).replace(/\s+/g, ' ');
+        parts.push(part);
+        chars += part.length;
+      } else if (node.nodeType === 1) {
+        const el = node as Element;
+        const tag = el.localName;
+        if (tag === 'br') parts.push('\n');
+        else if (SKIP_TAGS.has(tag) || tag === WARNING_TAG) {
+          // never read
+        } else if (!post && isCandidate(el)) {
+          parts.push('\n');
+        } else if (isVisible(el)) {
+          if (tag === 'a') pushHref(el, links);
+          if (BLOCK_TAGS.has(tag)) parts.push('\n');
+          enter = el.firstChild !== null;
+          if (!enter && BLOCK_TAGS.has(tag)) parts.push('\n');
+        }
+      }
+      if (enter) {
+        node = node.firstChild;
+        continue;
+      }
+      // Up to the next sibling, closing the block elements left on the way.
+      while (node && node !== block && !node.nextSibling) {
+        node = node.parentNode;
+        if (node && node !== block && BLOCK_TAGS.has((node as Element).localName)) parts.push('\n');
+      }
+      node = node && node !== block ? node.nextSibling : null;
+    }
     return { text: parts.join(''), links };
   }
 
   /** Features of a block whose content changed since it was last read; null when unchanged. */
-  function prepare(block: HTMLElement): Pending | null {
-    const { text: rawText, links: rawLinks } = readBlock(block);
-    const text = rawText.trim().slice(0, MAX_TEXT_CHARS);
+  function* prepare(block: HTMLElement): BlockJob {
+    const { text: rawText, links: rawLinks } = yield* readBlock(block);
+    const text = rawText.trim();
     const links = [...new Set(rawLinks)];
     const hash = hashString(`${text}\u0000${links.join('\u0001')}`);
     if (seen.get(block) === hash) return null;
@@ -372,7 +483,14 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       if (flagged.has(block)) unflag(block);
       return null;
     }
-    return { block, hash, features: clampFeatures(extractFeatures(text, links, options.paramSets)) };
+    const features = yield* extractFeaturesInSteps(
+      text,
+      links,
+      options.paramSets,
+      EXTRACT_STEP_CHARS,
+      MAX_FINGERPRINTS_PER_BLOCK,
+    );
+    return { block, hash, features: clampFeatures(features) };
   }
 
   function pinHost(host: HTMLElement): void {
@@ -384,8 +502,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       for (const r of records) {
         const block = hostBlocks.get(r.target as Element);
         const flag = block && flagged.get(block);
-        if (!block || !flag || flag.abandoned || (r.target as Element).getAttribute('style') === HOST_STYLE)
-          continue;
+        if (!block || !flag || (r.target as Element).getAttribute('style') === HOST_STYLE) continue;
         restore(block, flag);
       }
     }),
@@ -397,7 +514,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     const existing = flagged.get(block);
     if (existing) {
       existing.findings = findings;
-      if (!existing.abandoned) existing.view.update(findings);
+      existing.view.update(findings);
       return;
     }
     const host = doc.createElement(WARNING_TAG);
@@ -413,31 +530,36 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
     hostBlocks.set(host, block);
     guard.observe(host, { attributes: true, attributeFilter: ['style'] });
-    flagged.set(block, { host, view, findings, restores: 0, abandoned: false });
+    flagged.set(block, { host, view, findings, restores: 0, lastRestore: 0, restoreTimer: null });
   }
 
   function unflag(block: HTMLElement): void {
     const f = flagged.get(block);
     if (!f) return;
     flagged.delete(block);
-    if (!f.abandoned) f.view.remove();
+    if (f.restoreTimer !== null) win.clearTimeout(f.restoreTimer);
+    f.view.remove();
     f.host.remove();
     block.removeAttribute(FLAG_ATTRIBUTE);
     scheduleReport();
   }
 
+  /** Puts the warning back in place and style; repeated attacks wait longer (restoreDelay). */
   function restore(block: HTMLElement, f: Flag): void {
+    if (f.restoreTimer !== null) return;
+    const now = win.performance.now();
+    if (now - f.lastRestore > RESTORE_QUIET_MS) f.restores = 0;
     f.restores++;
-    if (f.restores > MAX_RESTORES) {
-      // Fighting a framework that re-renders its tree would loop forever; never leave a blur the
-      // reader cannot lift.
-      f.abandoned = true;
-      f.view.remove();
-      f.host.remove();
-      return;
-    }
-    pinHost(f.host);
-    if (f.host.nextElementSibling !== block) block.before(f.host);
+    f.lastRestore = now;
+    const put = () => {
+      f.restoreTimer = null;
+      if (stopped || flagged.get(block) !== f || !block.isConnected) return;
+      pinHost(f.host);
+      if (f.host.nextElementSibling !== block) block.before(f.host);
+    };
+    const delay = restoreDelay(f.restores);
+    if (delay === 0) put();
+    else f.restoreTimer = win.setTimeout(safely(put), delay);
   }
 
   /** Drops flags of blocks the page removed and puts back warnings the page removed or moved. */
@@ -447,23 +569,57 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
         unflag(block);
         // Re-attached later (virtualised feeds), the same element must be read and flagged again.
         seen.delete(block);
-      } else if (!f.abandoned && (!f.host.isConnected || f.host.nextElementSibling !== block)) {
+      } else if (!f.host.isConnected || f.host.nextElementSibling !== block) {
         restore(block, f);
       }
     }
   }
 
-  const applyOne = safely((p: Pending, findings: Finding[]) => {
+  const applyOne = (p: Pending, findings: Finding[]) => {
     // A block that changed while the lookup was out has been queued again: its newer answer wins.
     if (seen.get(p.block) !== p.hash || !p.block.isConnected) return;
     if (findings.length > 0) flag(p.block, findings);
     else unflag(p.block);
-  });
+  };
 
-  function apply(batch: Pending[], results: Finding[][]): void {
-    batch.forEach((p, i) => {
-      applyOne(p, results[i] ?? []);
-    });
+  /**
+   * Applies waiting answers until `deadline` (at least one): a page of 1,000 flagged paragraphs is
+   * warned a slice at a time.
+   */
+  function applyAnswers(deadline: number): void {
+    if (!warningsReady && answers.some((a) => a.findings.length > 0)) {
+      prepareWarnings();
+      return;
+    }
+    for (let first = true; answers.length > 0 && (first || win.performance.now() < deadline); first = false) {
+      const { pending, findings } = answers.shift()!;
+      try {
+        applyOne(pending, findings);
+      } catch (error) {
+        options.onError(error);
+      }
+    }
+  }
+
+  let warningsReady = options.prepareWarnings === undefined;
+  let preparing = false;
+
+  function prepareWarnings(): void {
+    if (preparing) return;
+    preparing = true;
+    win.setTimeout(
+      safely(() => {
+        const t0 = timeline.now();
+        try {
+          options.prepareWarnings?.();
+        } finally {
+          warningsReady = true;
+          timeline.measure(TIMING.prepare, t0);
+          schedule();
+        }
+      }),
+      0,
+    );
   }
 
   function send(batch: Pending[]): void {
@@ -475,8 +631,11 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
         (results) => {
           timeline.measure(TIMING.lookup, sent);
           if (stopped) return;
+          batch.forEach((pending, i) => {
+            answers.push({ pending, findings: results[i] ?? [] });
+          });
           const t0 = timeline.now();
-          apply(batch, results);
+          applyAnswers(t0 + sliceMs);
           timeline.measure(TIMING.apply, t0);
         },
         (error: unknown) => {
@@ -488,66 +647,132 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       .catch(options.onError)
       .finally(() => {
         inFlight--;
+        if (answers.length > 0) schedule();
         notifyIdle();
       });
   }
 
-  /** One element's failure (an exotic custom element, a detached node) must not stall the queue. */
-  function tryPrepare(candidate: Element): Pending | null {
+  function flush(): void {
+    if (outbox.length === 0) return;
+    send(outbox);
+    outbox = [];
+    outboxFingerprints = 0;
+  }
+
+  function queueLookup(pending: Pending): void {
+    if (outbox.length === 0) outboxSince = win.performance.now();
+    outbox.push(pending);
+    outboxFingerprints += fingerprintCount(pending.features);
+    if (outbox.length === MAX_BLOCKS_PER_LOOKUP || outboxFingerprints >= MAX_FINGERPRINTS_PER_LOOKUP) flush();
+  }
+
+  /** The block being read, when a slice ran out of time in the middle of it. */
+  let job: BlockJob | null = null;
+
+  /** One step of the current block; one element's failure (an exotic custom element) must not stall the queue. */
+  function stepJob(current: BlockJob): void {
     try {
-      return isScannable(candidate) ? prepare(candidate) : null;
+      const step = current.next();
+      if (!step.done) return;
+      job = null;
+      if (step.value) queueLookup(step.value);
     } catch (error) {
+      job = null;
       options.onError(error);
-      return null;
     }
   }
 
+  function startJob(candidate: Element): void {
+    try {
+      if (isScannable(candidate)) job = prepare(candidate);
+    } catch (error) {
+      options.onError(error);
+    }
+  }
+
+  const hasReading = () => job !== null || roots.size > 0 || walks.length > 0 || candidates.size > 0;
+
   function scanSlice(t0: number): void {
+    const deadline = t0 + sliceMs;
     if (sweepNeeded) {
       sweepNeeded = false;
       sweep();
     }
-    let batch: Pending[] = [];
-    let batchFingerprints = 0;
     let examined = 0;
-    while (examined < sliceBlocks && win.performance.now() - t0 < sliceMs) {
-      const candidate = nextCandidate();
+    // At least one step per slice, however short the slice.
+    for (let first = true; first || win.performance.now() < deadline; first = false) {
+      if (job) {
+        stepJob(job);
+        continue;
+      }
+      if (examined >= sliceBlocks) break;
+      const candidate = nextCandidate(deadline);
       if (!candidate) break;
       examined++;
-      const pending = tryPrepare(candidate);
-      if (!pending) continue;
-      batch.push(pending);
-      batchFingerprints += fingerprintCount(pending.features);
-      if (batch.length === MAX_BLOCKS_PER_LOOKUP || batchFingerprints >= MAX_FINGERPRINTS_PER_LOOKUP) {
-        send(batch);
-        batch = [];
-        batchFingerprints = 0;
-      }
+      startJob(candidate);
     }
-    if (batch.length > 0) send(batch);
+    // One message for what several slices read, unless the reader would wait too long for it.
+    if (!hasReading() || win.performance.now() - outboxSince >= flushAfterMs) flush();
+    // Warnings last: reading after writing to the page would make it compute its style again.
+    applyAnswers(deadline);
   }
 
-  function runSlice(): void {
+  const hasWork = () => hasReading() || outbox.length > 0 || answers.length > 0 || sweepNeeded;
+
+  /**
+   * Slices one after the other while the browser says it is idle (its idle periods last up to
+   * 50 ms), but never past MAX_IDLE_TASK_MS in one task; a callback run because its timeout came
+   * (a page that is never idle) runs one slice.
+   */
+  function runSlices(idle?: IdleDeadline): void {
     cancelSlice = null;
     if (stopped) return;
-    const t0 = timeline.now();
+    const taskStart = timeline.now();
     try {
-      scanSlice(t0);
+      for (;;) {
+        const t0 = timeline.now();
+        try {
+          scanSlice(t0);
+        } finally {
+          timeline.measure(TIMING.scan, t0);
+        }
+        const more =
+          idle !== undefined &&
+          !idle.didTimeout &&
+          idle.timeRemaining() > sliceMs &&
+          timeline.now() - taskStart < MAX_IDLE_TASK_MS;
+        if (stopped || !hasWork() || !more) break;
+      }
     } finally {
-      timeline.measure(TIMING.scan, t0);
-      if (roots.size > 0 || candidates.size > 0 || sweepNeeded) schedule();
+      if (hasWork()) schedule();
       else notifyIdle();
     }
   }
 
   function schedule(): void {
     if (cancelSlice || stopped) return;
-    const run = safely(runSlice);
+    const run = safely(runSlices);
     if (typeof win.requestIdleCallback === 'function') {
-      const id = win.requestIdleCallback(run, { timeout: IDLE_TIMEOUT_MS });
-      cancelSlice = () => win.cancelIdleCallback(id);
+      let cancel = () => {};
+      const id = win.requestIdleCallback(
+        (idle) => {
+          // A page that is never idle: wait for its next frame to be drawn, so that reading does
+          // not make the extension pay for the page's own pending style and layout work.
+          if (!idle.didTimeout || doc.visibilityState !== 'visible') run(idle);
+          else {
+            const frame = win.requestAnimationFrame(() => {
+              const timer = win.setTimeout(() => run(), 0);
+              cancel = () => win.clearTimeout(timer);
+            });
+            cancel = () => win.cancelAnimationFrame(frame);
+          }
+        },
+        { timeout: IDLE_TIMEOUT_MS },
+      );
+      cancel = () => win.cancelIdleCallback(id);
+      cancelSlice = () => cancel();
     } else {
-      const id = win.setTimeout(run, 0);
+      const id = win.setTimeout(() => run(), 0);
       cancelSlice = () => win.clearTimeout(id);
     }
   }
@@ -617,7 +842,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   }
 
   function isIdle(): boolean {
-    return !cancelSlice && inFlight === 0 && roots.size === 0 && candidates.size === 0;
+    return !cancelSlice && inFlight === 0 && !hasReading() && outbox.length === 0 && answers.length === 0;
   }
 
   function notifyIdle(): void {
@@ -645,9 +870,14 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       if (reportTimer !== null) win.clearTimeout(reportTimer);
       reportTimer = null;
       roots.clear();
+      job = null;
+      walks.length = 0;
       candidates.clear();
+      outbox = [];
+      answers.length = 0;
       for (const [block, f] of flagged) {
-        if (!f.abandoned) f.view.remove();
+        if (f.restoreTimer !== null) win.clearTimeout(f.restoreTimer);
+        f.view.remove();
         f.host.remove();
         block.removeAttribute(FLAG_ATTRIBUTE);
       }

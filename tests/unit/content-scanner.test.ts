@@ -5,8 +5,10 @@ import {
   type ContentScanner,
   createContentScanner,
   FLAG_ATTRIBUTE,
+  MAX_NODES_PER_BLOCK,
   type MountWarning,
   type PageReport,
+  restoreDelay,
   type ScannerOptions,
   type ScannerWindow,
   TIMING,
@@ -118,6 +120,14 @@ async function settle(h: Harness): Promise<void> {
 }
 
 const allBlocks = (h: Harness) => h.lookups.flat();
+
+async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('content scanner', () => {
   it('leaves a page where nothing matches exactly as it was', async () => {
@@ -275,14 +285,23 @@ describe('content scanner', () => {
     expect(allBlocks(h)).toHaveLength(450);
     expect(Math.max(...h.lookups.map((l) => l.length))).toBe(200);
 
-    const sliced = setup('https://site.example/', paragraphs, { sliceBlocks: 10 });
+    // Ten blocks a slice, but what the slices read travels together: 200 + 200 + 50.
+    const sliced = setup('https://site.example/', paragraphs, { sliceBlocks: 10, flushAfterMs: 60_000 });
     sliced.scanner.start();
     await settle(sliced);
     expect(allBlocks(sliced)).toHaveLength(450);
-    expect(sliced.lookups.length).toBeGreaterThanOrEqual(45);
-    expect(Math.max(...sliced.lookups.map((l) => l.length))).toBeLessThanOrEqual(10);
+    expect(sliced.lookups.map((l) => l.length)).toEqual([200, 200, 50]);
     const measures = sliced.win.performance.getEntriesByName(TIMING.scan);
     expect(measures.length).toBeGreaterThanOrEqual(45);
+
+    // Unless blocks would wait too long: then each slice sends what it read.
+    const eager = setup('https://site.example/', paragraphs, { sliceBlocks: 10, flushAfterMs: 0 });
+    eager.scanner.start();
+    await settle(eager);
+    expect(allBlocks(eager)).toHaveLength(450);
+    expect(eager.lookups.length).toBeGreaterThanOrEqual(45);
+    // (a block whose reading ran out of time is finished first in the next slice)
+    expect(Math.max(...eager.lookups.map((l) => l.length))).toBeLessThanOrEqual(11);
   });
 
   it('only queues work in the observer callback', async () => {
@@ -315,7 +334,7 @@ describe('content scanner', () => {
     expect(h.reports[0]?.findings.map((f) => f.kind).sort()).toEqual(['fingerprint', 'hashtag']);
   });
 
-  it('puts back a warning the page removes or restyles, and gives up on a page that keeps at it', async () => {
+  it('puts back a warning the page removes or restyles, however often', async () => {
     const h = setup('https://site.example/', `<div id="wrap"><p id="p">#MacronLeaks</p></div>`);
     h.scanner.start();
     await settle(h);
@@ -332,13 +351,21 @@ describe('content scanner', () => {
     await settle(h);
     expect(host.getAttribute('style')).toBe(pinned);
 
-    for (let i = 0; i < 5; i++) {
+    // A page that keeps at it gets the warning back each time, later and later: it cannot make
+    // the scanner loop, nor get rid of the warning.
+    for (let i = 0; i < 3; i++) {
       host.remove();
       await settle(h);
+      expect(p.previousElementSibling).toBe(i === 0 ? host : null);
+      await until(() => p.previousElementSibling === host);
     }
-    expect(host.isConnected).toBe(false);
-    expect(h.removed).toEqual([p]);
+    expect(h.removed).toEqual([]);
     expect(h.errors).toEqual([]);
+  });
+
+  it('waits longer and longer before undoing the same attack again, up to 4 s', () => {
+    const delays = Array.from({ length: 10 }, (_, i) => restoreDelay(i + 1));
+    expect(delays).toEqual([0, 0, 0, 250, 500, 1000, 2000, 4000, 4000, 4000]);
   });
 
   it('drops the warning of a block the page removed, and flags it again when it comes back', async () => {
@@ -417,6 +444,98 @@ describe('content scanner', () => {
     h.doc.body.insertAdjacentHTML('beforeend', '<p>#MacronLeaks</p>');
     await settle(h);
     expect(allBlocks(h).length).toBe(count);
+  });
+
+  it('prepares warnings once, in a task of its own, and only on a page with something to warn about', async () => {
+    const calls: string[] = [];
+    const clean = setup('https://site.example/', `<p>${CLEAN}</p>`, {
+      prepareWarnings: () => calls.push('clean'),
+    });
+    clean.scanner.start();
+    await settle(clean);
+    expect(calls).toEqual([]);
+
+    const h = setup('https://site.example/', '<p>#MacronLeaks</p><p>#MacronLeaks again</p>', {
+      prepareWarnings: () => calls.push(`prepare before ${h.mounted.length} warnings`),
+    });
+    h.scanner.start();
+    await settle(h);
+    await until(() => h.mounted.length === 2);
+    expect(calls).toEqual(['prepare before 0 warnings']);
+  });
+
+  describe('bounded work', () => {
+    /** Counts the scanner's timing entries by name (it clears its own from the buffer past 500). */
+    function countEntries(h: Harness): Map<string, number> {
+      const counts = new Map<string, number>();
+      const perf = h.win.performance;
+      const measure = perf.measure.bind(perf);
+      perf.measure = ((name: string, ...rest: Parameters<Performance['measure']>[1][]) => {
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+        return measure(name, ...rest);
+      }) as Performance['measure'];
+      return counts;
+    }
+
+    it('reads a giant block in steps across slices, up to its caps, and still flags it', async () => {
+      // 1 MB in one text node, starting with the hashtag: read up to MAX_TEXT_CHARS, features in
+      // steps of 8 KB, at most 20,000 fingerprints.
+      const h = setup('https://site.example/', '<p id="giant"></p>', { sliceMs: 0 });
+      const counts = countEntries(h);
+      const giant = h.doc.getElementById('giant')!;
+      giant.textContent = `#MacronLeaks ${'weather trains coffee queues market bread '.repeat(25_000)}`;
+      h.scanner.start();
+      await settle(h);
+      expect(allBlocks(h)).toHaveLength(1);
+      const [block] = allBlocks(h);
+      expect(block!.fingerprints[paramsKeyOf(PARAMS)]!.length).toBe(20_000);
+      // 20,000 fingerprints of 6-letter words need about 140,000 characters: 17 steps of 8 KB.
+      expect(counts.get(TIMING.scan)).toBeGreaterThanOrEqual(17);
+      expect(giant.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
+    });
+
+    it('reads nested inline elements and finds the text at the bottom', async () => {
+      // 200 levels: happy-dom computes styles recursively and slowly; hostile.spec.ts has 5,000
+      // in Chromium.
+      const h = setup('https://site.example/', '<p id="deep">top </p>');
+      let at: HTMLElement = h.doc.getElementById('deep')!;
+      for (let i = 0; i < 200; i++) {
+        const span = h.doc.createElement(i % 2 ? 'span' : 'em');
+        at.append(span);
+        at = span;
+      }
+      at.append('#MacronLeaks');
+      h.scanner.start();
+      await settle(h);
+      expect(h.errors).toEqual([]);
+      expect(allBlocks(h).map((b) => b.hashtags)).toEqual([[normaliseHashtag('MacronLeaks')]]);
+      expect(h.doc.getElementById('deep')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
+    });
+
+    it('stops reading one block after MAX_NODES_PER_BLOCK nodes', async () => {
+      const h = setup('https://site.example/', '<p id="wide"></p>');
+      const wide = h.doc.getElementById('wide')!;
+      const words = Array.from({ length: MAX_NODES_PER_BLOCK + 10 }, (_, i) => (i % 2 ? 'a' : 'b'));
+      for (const w of words) wide.append(h.doc.createTextNode(`${w} `));
+      wide.append('#MacronLeaks');
+      h.scanner.start();
+      await settle(h);
+      expect(allBlocks(h)[0]!.hashtags).toEqual([]);
+      expect(wide.hasAttribute(FLAG_ATTRIBUTE)).toBe(false);
+    });
+
+    it('walks a big added subtree a piece at a time, and applies many answers a slice at a time', async () => {
+      const h = setup('https://site.example/', '', { sliceMs: 0 });
+      const counts = countEntries(h);
+      h.doc.body.innerHTML = `<ul>${'<li>#MacronLeaks</li>'.repeat(600)}</ul>`;
+      h.scanner.start();
+      await settle(h);
+      expect(h.doc.querySelectorAll(`[${FLAG_ATTRIBUTE}]`)).toHaveLength(600);
+      // One block per slice when every slice is out of time at once; 600 warnings, one at a time.
+      expect(counts.get(TIMING.scan)).toBeGreaterThanOrEqual(600);
+      expect(counts.get(TIMING.apply)).toBeGreaterThan(1);
+      expect(h.mounted).toHaveLength(600);
+    });
   });
 
   it('does not throw when a lookup answer arrives after the block changed', async () => {

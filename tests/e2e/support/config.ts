@@ -22,7 +22,17 @@ export const FIXTURES_ENV = 'LEAKWATCH_E2E_FIXTURES';
 export const BULK_LIST_NAMES = ['bulk1', 'bulk2', 'bulk3'] as const;
 
 /** Lists the server can be told to serve at /list.lwl (POST /__control?serve=NAME). */
-export const LIST_NAMES = ['v1', 'v2', 'v0', 'tampered', 'expired', 'wrong-key', ...BULK_LIST_NAMES] as const;
+export const LIST_NAMES = [
+  'v1',
+  'v2',
+  'v0',
+  'tampered',
+  'expired',
+  'wrong-key',
+  ...BULK_LIST_NAMES,
+  /** v1 with markup in every displayed string (hostile.spec.ts). */
+  'hostile',
+] as const;
 export type ListName = (typeof LIST_NAMES)[number];
 
 export interface ListInfo {

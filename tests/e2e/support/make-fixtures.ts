@@ -166,6 +166,35 @@ async function makeBulkLists(dir: string, keyFile: string): Promise<Record<strin
   return out;
 }
 
+/**
+ * Markup in every list string that a warning, the popup or the options page shows (hostile.spec.ts):
+ * a careless or compromised publisher's list must be displayed as text, never run.
+ */
+export const HOSTILE_MARKUP = '<img src=x onerror="window.__leakwatchPwned=1">';
+
+/** The `hostile` list's metadata: the test list's, with markup in each displayed string. */
+function hostileMetaInput(now: number) {
+  const base = metaInput(now, TEST_LIST_ID);
+  const both = (text: string) => ({ en: `${text} ${HOSTILE_MARKUP}`, fr: `${text} ${HOSTILE_MARKUP}` });
+  return {
+    ...base,
+    publisher: { ...base.publisher, name: `Publisher ${HOSTILE_MARKUP}` },
+    entries: [
+      {
+        id: 'leak',
+        title: both('Title'),
+        summary: both('Summary <script>window.__leakwatchPwned=1</script>'),
+        warning: both('Warning <b onmouseover="window.__leakwatchPwned=1">bold</b>'),
+        legalNotice: both('Legal notice <a href="javascript:window.__leakwatchPwned=1">link</a>'),
+        authority: `Authority ${HOSTILE_MARKUP}`,
+        references: [{ title: `Reference ${HOSTILE_MARKUP}`, url: 'https://publisher.example/ref' }],
+        mayIncludeForgeries: true,
+      },
+    ],
+    contexts: base.contexts.map((c) => ({ ...c, election: both('Election'), text: both('Context') })),
+  };
+}
+
 export async function makeFixtures(root: string, dir: string, builds: E2eFixtures['builds']) {
   const now = Date.now();
   const docsA = path.join(dir, 'docs-a');
@@ -181,6 +210,8 @@ export async function makeFixtures(root: string, dir: string, builds: E2eFixture
   const metaOther = { ...metaInput(now, 'other-e2e'), contexts: [] };
   metaOther.publisher = { ...metaOther.publisher, name: OTHER_PUBLISHER };
   fs.writeFileSync(metaB, JSON.stringify(metaOther, null, 2));
+  const metaHostile = path.join(dir, 'meta-hostile.json');
+  fs.writeFileSync(metaHostile, JSON.stringify(hostileMetaInput(now), null, 2));
 
   const keys = path.join(dir, 'keys');
   await cliOk(['keygen', '--out', keys, '--name', 'a']);
@@ -198,6 +229,7 @@ export async function makeFixtures(root: string, dir: string, builds: E2eFixture
     { name: 'expired', version: 4000, hashtag: 'ExpiredDump', key: keyA },
     { name: 'wrong-key', version: 5000, hashtag: 'WrongKeyDump', key: keyB },
     { name: 'other', version: 10, hashtag: 'OtherLeaks', key: keyB },
+    { name: 'hostile', version: 1500, hashtag: 'MacronLeaks', key: keyA },
   ];
   const lists = {} as Record<ListName, ListInfo>;
   let other: ListInfo | undefined;
@@ -212,7 +244,7 @@ export async function makeFixtures(root: string, dir: string, builds: E2eFixture
       ...hashtags.flatMap((h) => ['--hashtag', h]),
       ...(s.name === 'other' ? [] : ['--url', 'leaks.example.net/dump']),
       '--meta',
-      s.name === 'other' ? metaB : metaA,
+      s.name === 'other' ? metaB : s.name === 'hostile' ? metaHostile : metaA,
       '--list-version',
       String(s.version),
       '--out',
@@ -253,6 +285,7 @@ export async function makeFixtures(root: string, dir: string, builds: E2eFixture
   await cliOk(['verify', lists.v1.file, '--pubkey', pubA]);
   await cliOk(['verify', lists.v2.file, '--pubkey', pubA, '--min-version', '1000']);
   await cliOk(['verify', other!.file, '--pubkey', pubB]);
+  await cliOk(['verify', lists.hostile.file, '--pubkey', pubA]);
   await cliOk(['verify', lists.bulk3.file, '--pubkey', pubA, '--min-version', String(lists.bulk2.version)]);
   await expectRefusal('tampered', /signature/i);
   await expectRefusal('expired', /expired/i);
