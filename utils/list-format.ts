@@ -65,8 +65,10 @@ export function encodeList(list: DecodedList): Uint8Array {
 function assertSortedDistinct(fps: Float64Array, bits: number): void {
   const limit = 2 ** bits;
   let previous = -1;
-  for (const v of fps) {
-    if (!Number.isInteger(v) || v <= previous || v >= limit) {
+  for (let i = 0; i < fps.length; i++) {
+    const v = fps[i]!;
+    // v > previous >= -1 and v < limit <= 2^53, so v is an integer exactly when it equals its floor.
+    if (!(v > previous && v < limit && Math.floor(v) === v)) {
       throw new LeakwatchError('bad-input', 'fingerprints must be sorted distinct integers below 2^bits');
     }
     previous = v;
