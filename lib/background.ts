@@ -18,6 +18,7 @@ import {
   type SubscriptionView,
   type TabFindingView,
 } from './messages';
+import { unpackBlockFeatures } from './packed-fingerprints';
 import { type GenerationHeader, type LeakwatchDatabase, LeakwatchStore, type SyncState } from './store';
 import {
   BUNDLED_KEY_PATH,
@@ -447,7 +448,9 @@ class BackgroundService implements Background {
       await this.listsReady();
       if (await this.isPaused(sender.tab?.url)) return { results: request.blocks.map(() => []) };
       const compiled = [...this.lists.values()].map((l) => l.compiled);
-      return { results: request.blocks.map((block) => matchFeatures(compiled, block)) };
+      return {
+        results: request.blocks.map((block) => matchFeatures(compiled, unpackBlockFeatures(block))),
+      };
     },
     'entry-details': async (request) => {
       await this.listsReady();

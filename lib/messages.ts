@@ -14,10 +14,19 @@ const normalisedTag = z.string().min(1).max(200);
 const link = z.string().min(1).max(2_048);
 const fingerprintValue = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/** The same at most 20,000 values packed by lib/packed-fingerprints.ts (7 bytes each, in base64). */
+const packedFingerprints = z
+  .string()
+  .max(Math.ceil((20_000 * 7) / 3) * 4)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/);
+
 export const blockFeaturesSchema = z.strictObject({
   hashtags: z.array(normalisedTag).max(200),
   urls: z.array(link).max(200),
-  fingerprints: z.record(z.string().max(64), z.array(fingerprintValue).max(20_000)),
+  fingerprints: z.record(
+    z.string().max(64),
+    z.union([z.array(fingerprintValue).max(20_000), packedFingerprints]),
+  ),
 });
 
 export const findingSchema = z.strictObject({
