@@ -351,7 +351,8 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     if (root.nodeType !== 1) return;
     if (el.shadowRoot) adoptShadowRoot(el.shadowRoot);
     // Inside a post, nothing is a block of its own.
-    if (el.firstElementChild && !(owner && isPost(owner))) walks.push({ root: el, next: el.firstElementChild });
+    if (el.firstElementChild && !(owner && isPost(owner)))
+      walks.push({ root: el, next: el.firstElementChild });
   }
 
   /** The element after `el` in document order within `root`, not entering `el` when `enter` is false. */
