@@ -603,7 +603,7 @@ async function benchLookup(): Promise<void> {
     'lookup_ns',
     `${json.lookup_ns} ns/fp`,
     `matchFeatures() on ${B} blocks of ${N} random fps (nearly all miss) against the 1M list, time / (${B} x ${N}); ` +
-      `includes per-block work (Set of the block's fps, hashtag/url loops); ${spread(missMs, perFp(B), 'ns')}`,
+      `includes per-block work (the block's Set is only built once something hits); ${spread(missMs, perFp(B), 'ns')}`,
     repro(`--only lookup`),
   );
   row(
