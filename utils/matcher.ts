@@ -112,7 +112,8 @@ interface Run {
 function mergeEntries(entries: readonly Float64Array[]): Run {
   let runs: Run[] = entries.map((values, entry) => ({
     values,
-    owners: new Uint32Array(values.length).fill(entry),
+    // A new array is already all zeros: the first entry (often the only one) needs no fill.
+    owners: entry === 0 ? new Uint32Array(values.length) : new Uint32Array(values.length).fill(entry),
   }));
   if (runs.length === 0) return { values: new Float64Array(0), owners: new Uint32Array(0) };
   while (runs.length > 1) {
@@ -179,7 +180,9 @@ function bucketDirectory(
   const bucketWidth = 2 ** (bits - directoryBits);
   const buckets = 2 ** directoryBits;
   const bucketStart = new Uint32Array(buckets + 1);
-  for (const fp of sorted) bucketStart[Math.floor(fp / bucketWidth) + 1]!++;
+  // bucketWidth is a power of two, so multiplying by its inverse is exact (and cheaper than dividing).
+  const inverse = 1 / bucketWidth;
+  for (let i = 0; i < sorted.length; i++) bucketStart[Math.floor(sorted[i]! * inverse) + 1]!++;
   for (let b = 0; b < buckets; b++) bucketStart[b + 1]! += bucketStart[b]!;
   return { bucketStart, bucketWidth };
 }
@@ -191,8 +194,9 @@ function presenceBits(
   const presenceWidth = bucketWidth >= 16 ? bucketWidth / 16 : 1;
   const slots = sorted.length === 0 ? 1 : Math.floor(sorted[sorted.length - 1]! / presenceWidth) + 1;
   const presence = new Uint32Array(Math.ceil(slots / 32));
-  for (const fp of sorted) {
-    const slot = Math.floor(fp / presenceWidth);
+  const inverse = 1 / presenceWidth;
+  for (let i = 0; i < sorted.length; i++) {
+    const slot = Math.floor(sorted[i]! * inverse);
     presence[slot >>> 5]! |= 1 << (slot & 31);
   }
   return { presence, presenceWidth };
