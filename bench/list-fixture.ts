@@ -2,7 +2,7 @@
  * The benchmarks' 1M-fingerprint list, made the same way every time: the winnowed fingerprints of
  * 2 MB of generated "leaked" prose, topped up with seeded random fingerprints, plus a leak's worth
  * of hashtags and one link pattern. Passages of the leak prose (`leakQuotes`) are what generated
- * pages quote so that the hit path runs too. Shared by bench/browser (and meant for bench/run.ts).
+ * pages quote so that the hit path runs too. Shared by bench/run.ts and bench/browser.
  */
 import { buildMeta } from '../cli/meta';
 import { bitsFor, DEFAULT_K, DEFAULT_W } from '../utils/builder';

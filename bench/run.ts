@@ -22,13 +22,12 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { documentText, walkFiles } from '../cli/documents';
-import { buildMeta } from '../cli/meta';
-import { bitsFor, DEFAULT_K, DEFAULT_W, FingerprintSetBuilder } from '../utils/builder';
+import { DEFAULT_K, DEFAULT_W, FingerprintSetBuilder } from '../utils/builder';
 import { applyDelta, makeDelta, signDelta } from '../utils/delta';
 import { type Ed25519KeyPair, formatPublicKey, generateKeyPair } from '../utils/ed25519';
 import { openSignedList, signList, trustedKeysFromText } from '../utils/envelope';
 import { decodeList, encodeList } from '../utils/list-format';
-import type { DecodedList, FingerprintParams } from '../utils/list-schema';
+import type { DecodedList } from '../utils/list-schema';
 import {
   type BlockFeatures,
   type CompiledList,
@@ -36,11 +35,20 @@ import {
   extractFeatures,
   matchFeatures,
 } from '../utils/matcher';
-import { normalise, tokenise } from '../utils/normalise';
+import { normalise } from '../utils/normalise';
 import { riceEncode, riceParameter } from '../utils/rice';
-import { fingerprintsOfLanes, shingleFingerprints, winnow } from '../utils/shingle';
+import { fingerprintsOfLanes } from '../utils/shingle';
 import { scanText } from '../utils/text-scan';
-import { BlockGenerator, makeCorpus, makeHashtags, rng, u32 } from './corpus';
+import { BlockGenerator, makeCorpus, rng, u32 } from './corpus';
+import {
+  HASHTAG_COUNT,
+  LIST_SEEDS,
+  LIST_SIZE,
+  makeLeakList,
+  makeList,
+  paramsFor,
+  randomFingerprints,
+} from './list-fixture';
 import { NaiveMatcher } from './naive';
 
 // ---------------------------------------------------------------- options
@@ -87,9 +95,7 @@ const AC_MB = Number(opts['ac-mb'] ?? (QUICK ? 1 : 2));
 const BUILD_RUNS = Number(opts['build-runs'] ?? 1);
 const IN_PROCESS_BUILD_MB = Math.min(BUILD_MB, 10);
 const WITH_10M = !QUICK && !opts['no-10m'];
-const LIST_SIZE = 1_000_000;
-const HASHTAG_COUNT = 300;
-const SEEDS = { scan: 1, build: 2, leak: 3, list: 4, hashtags: 5, lookup: 6, delta: 7, naive: 8 };
+const SEEDS = { ...LIST_SEEDS, scan: 1, build: 2, lookup: 6, delta: 7, naive: 8 };
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repro = (args: string) => `npm run bench -- ${args}${QUICK ? ' --quick' : ''}`;
 
@@ -168,54 +174,6 @@ function row(figure: string, value: string, notes: string, repro?: string): void
 
 // ---------------------------------------------------------------- the 1M list
 
-function paramsFor(count: number): FingerprintParams {
-  return {
-    algorithm: 'lw-shingle64-v1',
-    k: DEFAULT_K,
-    w: DEFAULT_W,
-    bits: bitsFor(count),
-    threshold: 5,
-    minWords: 13,
-  };
-}
-
-/** Sorted distinct random fingerprints below 2^bits, `count` of them, including every value of `include`. */
-function randomFingerprints(count: number, bits: number, seed: number, include?: Float64Array): Float64Array {
-  const random = rng(seed);
-  const high = 2 ** (bits - 32);
-  const draw = () => Math.floor(random() * high) * 4294967296 + u32(random);
-  const base = include ?? new Float64Array(0);
-  let values = new Float64Array(count);
-  values.set(base.subarray(0, count));
-  for (let i = base.length; i < count; i++) values[i] = draw();
-  for (;;) {
-    values.sort();
-    let n = 0;
-    for (let i = 0; i < values.length; i++)
-      if (i === 0 || values[i] !== values[n - 1]) values[n++] = values[i]!;
-    if (n === count) return values.subarray(0, n);
-    // collisions (about n^2 / 2^(bits+1)): top up and sort again
-    const more = new Float64Array(count);
-    more.set(values.subarray(0, n));
-    for (let i = n; i < count; i++) more[i] = draw();
-    values = more;
-  }
-}
-
-function makeList(fingerprints: Float64Array, params: FingerprintParams, hashtags: string[]): DecodedList {
-  const meta = buildMeta({
-    input: undefined,
-    params,
-    fingerprintCount: fingerprints.length,
-    hashtags,
-    urls: ['leaks.example.net/dump'],
-    version: 1,
-    validDays: 90,
-    now: Date.now(),
-  });
-  return { meta, fingerprints: [fingerprints] };
-}
-
 interface Fixture {
   hashtags: string[];
   leakQuotes: string[];
@@ -232,26 +190,11 @@ let fixture: Fixture | undefined;
 async function getFixture(): Promise<Fixture> {
   if (fixture) return fixture;
   log('building the 1M-fingerprint list (leak passages + random fill), signing it');
-  const hashtags = makeHashtags(SEEDS.hashtags, HASHTAG_COUNT);
-  const params = paramsFor(LIST_SIZE);
   // "Leaked documents": 2 MB of prose whose winnowed fingerprints are in the list, and passages of
   // which the scan corpus quotes now and then, so the hit path is exercised too.
-  const leak = makeCorpus(2e6, { seed: SEEDS.leak });
-  const leakFps = new Set<number>();
-  for (const b of leak.blocks) {
-    for (const fp of winnow(shingleFingerprints(tokenise(b), params.k, params.bits), params.w))
-      leakFps.add(fp);
-  }
-  const random = rng(SEEDS.leak + 100);
-  const leakQuotes = leak.blocks.slice(0, 500).map((b) => {
-    const words = b.split(' ');
-    const len = Math.min(words.length, 40 + Math.floor(random() * 80));
-    const at = Math.floor(random() * (words.length - len + 1));
-    return words.slice(at, at + len).join(' ');
-  });
-  const leakFingerprints = Float64Array.from(leakFps).sort();
-  const fingerprints = randomFingerprints(LIST_SIZE, params.bits, SEEDS.list, leakFingerprints);
-  const list = makeList(fingerprints, params, hashtags);
+  const { list, hashtags, leakQuotes, leakFingerprints } = makeLeakList();
+  const fingerprints = list.fingerprints[0]!;
+  const params = list.meta.fingerprint;
   const payload = encodeList(list);
   const pair = await generateKeyPair();
   const signed = await signList(payload, pair.privateKeyPkcs8, pair.publicKey);
