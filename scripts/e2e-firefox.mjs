@@ -8,12 +8,11 @@
 //  4. runs `playwright test -c playwright.firefox.config.ts` (extra arguments are passed on).
 // Environment: LEAKWATCH_E2E_FIREFOX (default /usr/bin/firefox-esr), LEAKWATCH_E2E_PORT (default
 // 47821), LEAKWATCH_E2E_KEEP=1 keeps the temporary folder.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
+import { buildExtension, cleanEnv, root, run } from './e2e-common.mjs';
 
 process.env.LEAKWATCH_E2E_PORT ||= '47821';
 register();
@@ -21,63 +20,9 @@ const { makeFixtures } = await import('../tests/e2e/support/make-fixtures.ts');
 const { startServer } = await import('../tests/e2e/support/server.ts');
 const { FIXTURES_ENV, LIST_URL, ORIGIN, PORT } = await import('../tests/e2e/support/config.ts');
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 const log = (msg) => console.log(`[e2e firefox ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
 const firefox = process.env.LEAKWATCH_E2E_FIREFOX || '/usr/bin/firefox-esr';
-
-function run(cmd, args, env, { quiet = true } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: root, env, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d) => {
-      out += d;
-    });
-    const forward = (signal) => child.kill(signal);
-    process.once('SIGINT', forward);
-    process.once('SIGTERM', forward);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve({ code: code ?? (signal ? 128 : 1), out });
-    });
-  });
-}
-
-/** Environment without build-time list settings a developer may have exported. */
-function cleanEnv(extra = {}) {
-  const env = { ...process.env };
-  delete env.WXT_LEAKWATCH_LIST_URL;
-  delete env.WXT_LEAKWATCH_PUBKEYS;
-  delete env.LEAKWATCH_OUT_DIR;
-  return { ...env, ...extra };
-}
-
-async function buildFirefox(outDir, env, expectHosts) {
-  const r = await run(
-    'npx',
-    ['--no-install', 'wxt', 'build', '-b', 'firefox'],
-    cleanEnv({ ...env, LEAKWATCH_OUT_DIR: outDir }),
-  );
-  if (r.code !== 0)
-    throw new Error(`wxt build -b firefox (${outDir}) failed:\n${r.out.split('\n').slice(-30).join('\n')}`);
-  const ext = path.join(root, outDir, 'firefox-mv3');
-  const manifestFile = path.join(ext, 'manifest.json');
-  if (!fs.existsSync(manifestFile)) throw new Error(`wxt build wrote no ${manifestFile}`);
-  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
-  const hosts = manifest.host_permissions ?? [];
-  if (manifest.manifest_version !== 3 || JSON.stringify(hosts) !== JSON.stringify(expectHosts)) {
-    throw new Error(
-      `${manifestFile}: manifest_version ${manifest.manifest_version}, host_permissions ${JSON.stringify(hosts)}; ` +
-        `expected 3 and ${JSON.stringify(expectHosts)}`,
-    );
-  }
-  return ext;
-}
 
 let server;
 let tmp;
@@ -102,9 +47,10 @@ try {
   log(`list server on ${ORIGIN}`);
 
   log(`building the Firefox extension: default (bundled list) -> ${outDefault}`);
-  await buildFirefox(outDefault, {}, []);
+  await buildExtension('firefox', outDefault, {}, []);
   log(`building the Firefox extension: configured (${LIST_URL}) -> ${outConfigured}`);
-  await buildFirefox(
+  await buildExtension(
+    'firefox',
     outConfigured,
     { WXT_LEAKWATCH_LIST_URL: LIST_URL, WXT_LEAKWATCH_PUBKEYS: fixtures.keyA.pub },
     [`${ORIGIN}/*`],

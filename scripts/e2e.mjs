@@ -7,78 +7,20 @@
 //  4. runs `playwright test` (extra arguments are passed on: npm run test:e2e -- --grep popup).
 // Environment: LEAKWATCH_E2E_CHROMIUM (default /usr/bin/chromium), LEAKWATCH_E2E_KEEP=1 keeps the
 // temporary folder, LEAKWATCH_E2E_PORT (default 47813) runs a second suite beside a first one.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
+import { buildExtension, cleanEnv, root, run } from './e2e-common.mjs';
 
 register();
 const { makeFixtures } = await import('../tests/e2e/support/make-fixtures.ts');
 const { startServer } = await import('../tests/e2e/support/server.ts');
 const { FIXTURES_ENV, LIST_URL, ORIGIN, RUN_SUFFIX } = await import('../tests/e2e/support/config.ts');
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 const log = (msg) => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
 const chromium = process.env.LEAKWATCH_E2E_CHROMIUM || '/usr/bin/chromium';
-
-function run(cmd, args, env, { quiet = true } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: root,
-      env,
-      stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
-    });
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d) => {
-      out += d;
-    });
-    const forward = (signal) => child.kill(signal);
-    process.once('SIGINT', forward);
-    process.once('SIGTERM', forward);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve({ code: code ?? (signal ? 128 : 1), out });
-    });
-  });
-}
-
-/** Environment without build-time list settings a developer may have exported. */
-function cleanEnv(extra = {}) {
-  const env = { ...process.env };
-  delete env.WXT_LEAKWATCH_LIST_URL;
-  delete env.WXT_LEAKWATCH_PUBKEYS;
-  delete env.LEAKWATCH_OUT_DIR;
-  return { ...env, ...extra };
-}
-
-async function buildExtension(outDir, env, expectHosts) {
-  const r = await run(
-    'npx',
-    ['--no-install', 'wxt', 'build'],
-    cleanEnv({ ...env, LEAKWATCH_OUT_DIR: outDir }),
-  );
-  if (r.code !== 0)
-    throw new Error(`wxt build (${outDir}) failed:\n${r.out.split('\n').slice(-30).join('\n')}`);
-  const ext = path.join(root, outDir, 'chrome-mv3');
-  const manifestFile = path.join(ext, 'manifest.json');
-  if (!fs.existsSync(manifestFile)) throw new Error(`wxt build wrote no ${manifestFile}`);
-  // A stray .env would silently turn the default build into a configured one.
-  const hosts = JSON.parse(fs.readFileSync(manifestFile, 'utf8')).host_permissions ?? [];
-  if (JSON.stringify(hosts) !== JSON.stringify(expectHosts)) {
-    throw new Error(
-      `${manifestFile}: host_permissions ${JSON.stringify(hosts)}, expected ${JSON.stringify(expectHosts)}`,
-    );
-  }
-  return ext;
-}
 
 let server;
 let tmp;
@@ -100,9 +42,10 @@ try {
   log(`list server on ${ORIGIN}`);
 
   log(`building the extension: default (bundled list) -> .output/e2e-default${RUN_SUFFIX}`);
-  await buildExtension(path.join('.output', `e2e-default${RUN_SUFFIX}`), {}, []);
+  await buildExtension('chrome', path.join('.output', `e2e-default${RUN_SUFFIX}`), {}, []);
   log(`building the extension: configured (${LIST_URL}) -> .output/e2e${RUN_SUFFIX}`);
   await buildExtension(
+    'chrome',
     path.join('.output', `e2e${RUN_SUFFIX}`),
     { WXT_LEAKWATCH_LIST_URL: LIST_URL, WXT_LEAKWATCH_PUBKEYS: fixtures.keyA.pub },
     [`${ORIGIN}/*`],
