@@ -22,8 +22,6 @@ interface Tables {
   asciiSecond: Uint8Array;
   /** UTF-8 replacement of each non-ASCII code point seen so far. */
   cache: Map<number, Uint8Array>;
-  /** UTF-16 replacement of each non-ASCII code point seen so far, or null when it needs the string-wide path. */
-  simple: Map<number, string | null>;
   scratch: Uint8Array;
   encoder: TextEncoder;
   decoder: TextDecoder;
@@ -43,7 +41,6 @@ function load(): Tables {
     asciiFirst: new Uint8Array(0x80),
     asciiSecond: new Uint8Array(0x80),
     cache: new Map(),
-    simple: new Map(),
     scratch: new Uint8Array(CHUNK_BYTES),
     encoder: new TextEncoder(),
     decoder: new TextDecoder('utf-8', { ignoreBOM: true }),
@@ -146,15 +143,9 @@ const ANY_MARK = /\p{M}/u;
  */
 export function simpleReplacement(cp: number): string | null {
   if (tables === undefined) tables = load();
-  const t = tables;
-  let answer = t.simple.get(cp);
-  if (answer === undefined) {
-    if (t.simple.size >= MAX_CACHED) t.simple.clear();
-    const out = t.decoder.decode(replacement(t, cp));
-    answer = ANY_MARK.test(out) || JAMO_SECOND.test(out) || out.normalize('NFC') !== out ? null : out;
-    t.simple.set(cp, answer);
-  }
-  return answer;
+  // Not memoised here: its one caller on a hot path (utils/text-scan.ts) keeps the forms it builds.
+  const out = tables.decoder.decode(replacement(tables, cp));
+  return ANY_MARK.test(out) || JAMO_SECOND.test(out) || out.normalize('NFC') !== out ? null : out;
 }
 
 /**
