@@ -115,4 +115,42 @@ describe('fingerprint lookup', () => {
       { numRuns: 300 },
     );
   });
+
+  it('never turns away a listed value, at every width and list size the filter takes', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 32, max: 53 }),
+        fc.integer({ min: 0, max: 40_000 }),
+        fc.integer(),
+        (bits, size, seed) => {
+          let state = seed | 0;
+          const random = () => {
+            state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+            return (state >>> 0) / 2 ** 32;
+          };
+          const top = 2 ** bits;
+          const values = new Set<number>([0, top - 1]);
+          while (values.size < size + 2) values.add(Math.floor(random() * top));
+          const sorted = [...values].sort((a, b) => a - b);
+          const base = makeList({}, sorted);
+          const meta = {
+            ...base.meta,
+            fingerprint: { ...base.meta.fingerprint, bits, threshold: 1, minWords: 0 },
+          };
+          const list = compileList({ meta, fingerprints: base.fingerprints });
+          const absent = [-1, top, top + 1, 0.5, Number.NaN];
+          for (let i = 0; i < 200; i++) {
+            const v = Math.floor(random() * top);
+            if (!values.has(v)) absent.push(v);
+          }
+          const probe = (block: number[]) =>
+            matchFeatures([list], { hashtags: [], urls: [], fingerprints: { [list.paramsKey]: block } })[0]
+              ?.strength.matched ?? 0;
+          expect(probe(sorted)).toBe(sorted.length);
+          expect(probe(absent)).toBe(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });
