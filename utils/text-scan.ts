@@ -25,10 +25,6 @@ const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
 let ascii: Int32Array | undefined;
 /** Class bits of each ASCII code unit of normalised text. */
 let asciiClass: Uint8Array | undefined;
-/** Per ASCII code: its normal form when that is one word character (most letters and digits), else 0. */
-let asciiWord: Uint8Array | undefined;
-/** Per ASCII code: 1 when its normal form is one character that is neither word, hashtag nor '_'. */
-let asciiSeparator: Uint8Array | undefined;
 /** Forms of the ASCII codes that become two ('m' -> 'rn'), indexed by code. */
 let asciiPairs: (Form | undefined)[] = [];
 /** Code units of each simple non-ASCII code point's normal form, and their class bits. */
@@ -43,6 +39,19 @@ const MAX_WIDE = 1 << 14;
 const NEAR = 0x2100;
 const near: (Form | null | undefined)[] = new Array(NEAR).fill(undefined);
 
+/**
+ * What the fast loop of scanText needs to know of a code unit below NEAR, filled for ASCII at load
+ * and for other code points once the general step has met them: FAST_SEPARATOR, FAST_IGNORED, the
+ * first code unit of a normal form made of one or two word characters (fastSecond holds the second,
+ * as for 'm' -> 'rn'), or FAST_NONE for everything the general step must see ('#', '_', marks that
+ * combine, forms of three units...). Word units are letters and digits, never below U+0030.
+ */
+const fastFirst = new Uint16Array(NEAR);
+const fastSecond = new Uint16Array(NEAR);
+const FAST_NONE = 0;
+const FAST_SEPARATOR = 1;
+const FAST_IGNORED = 2;
+
 function classOf(char: string): number {
   if (char === '#') return HASH;
   if (char === '_') return TAG_BODY;
@@ -55,6 +64,7 @@ function wideForm(cp: number): Form | null {
     if (known !== undefined) return known;
     const form = formOf(cp);
     near[cp] = form;
+    if (form !== null) learnFast(cp, form.units, form.classes);
     return form;
   }
   let form = wide.get(cp);
@@ -82,6 +92,16 @@ function formOf(cp: number): Form | null {
   return { units, classes };
 }
 
+function learnFast(code: number, units: Uint16Array, classes: Uint8Array): void {
+  const word = WORD | TAG_BODY;
+  if (units.length === 0) fastFirst[code] = FAST_IGNORED;
+  else if (classes.every((c) => c === 0)) fastFirst[code] = FAST_SEPARATOR;
+  else if (units.length <= 2 && classes.every((c) => c === word)) {
+    fastFirst[code] = units[0]!;
+    fastSecond[code] = units[1] ?? 0;
+  }
+}
+
 // Scratch reused across calls: a feed scans thousands of small blocks.
 let lanes = new Uint32Array(1 << 10);
 
@@ -96,13 +116,17 @@ function loadAscii(): void {
   ascii = asciiReplacements();
   asciiClass = new Uint8Array(0x80);
   for (let c = 0; c < 0x80; c++) asciiClass[c] = classOf(String.fromCharCode(c));
-  asciiWord = Uint8Array.from(ascii, (r) => (r >= 0 && r <= 0xff && asciiClass![r]! & WORD ? r : 0));
-  asciiSeparator = Uint8Array.from(ascii, (r) => (r >= 0 && r <= 0xff && asciiClass![r]! === 0 ? 1 : 0));
   asciiPairs = Array.from(ascii, (r) => {
     if (r <= 0xff) return undefined;
     const units = Uint16Array.of(r & 0xff, r >>> 8);
     return { units, classes: Uint8Array.from(units, (u) => asciiClass![u]!) };
   });
+  for (let c = 0; c < 0x80; c++) {
+    const r = ascii[c]!;
+    if (r < 0) continue;
+    const units = r > 0xff ? Uint16Array.of(r & 0xff, r >>> 8) : Uint16Array.of(r);
+    learnFast(c, units, Uint8Array.from(units, (u) => asciiClass![u]!));
+  }
 }
 
 /**
@@ -118,8 +142,8 @@ export function scanText(text: string): ScannedText {
   if (ascii === undefined) loadAscii();
   const table = ascii!;
   const cls8 = asciiClass!;
-  const word8 = asciiWord!;
-  const separator8 = asciiSeparator!;
+  const first = fastFirst;
+  const second = fastSecond;
   const n = text.length;
   // A token takes at least one code unit and one separator; the rare code point whose normal
   // form holds more words than it has units grows the array below.
@@ -137,23 +161,40 @@ export function scanText(text: string): ScannedText {
   let next = 0;
   let i = 0;
   for (;;) {
-    // Most of any text is ASCII letters and spaces: they get a loop of their own, which hands
-    // everything else (a '#', 'm' -> 'rn', any non-ASCII code point) to the general step below.
+    // Most of any text is letters and spaces, most of the rest accented letters and punctuation:
+    // they get a loop of their own, which hands everything else (a '#', a code point not met yet,
+    // a form the table does not hold) to the general step below.
     if (pending === null && !inTag) {
       while (i < n) {
         const c = text.charCodeAt(i);
-        if (c >= 0x80) break;
-        const r = word8[c]!;
-        if (r !== 0) {
+        if (c >= NEAR) break;
+        let r = first[c]!;
+        if (r > FAST_IGNORED) {
           if (length === 0) {
             a = SEED_A;
             b = SEED_B;
           }
-          a = Math.imul(a ^ r, LANE_MUL_A);
-          b = Math.imul(b ^ r, LANE_MUL_B) ^ (b >>> 15);
-          length++;
+          // The rest of the word in a loop of its own: one hard-to-predict branch per word, at
+          // its end, instead of one per character.
+          for (let w = c; ; ) {
+            a = Math.imul(a ^ r, LANE_MUL_A);
+            b = Math.imul(b ^ r, LANE_MUL_B) ^ (b >>> 15);
+            length++;
+            const r2 = second[w]!;
+            if (r2 !== 0) {
+              a = Math.imul(a ^ r2, LANE_MUL_A);
+              b = Math.imul(b ^ r2, LANE_MUL_B) ^ (b >>> 15);
+              length++;
+            }
+            if (++i === n) break;
+            w = text.charCodeAt(i);
+            if (w >= NEAR) break;
+            r = first[w]!;
+            if (r <= FAST_IGNORED) break;
+          }
           previous = WORD | TAG_BODY;
-        } else if (separator8[c] === 1) {
+          continue;
+        } else if (r === FAST_SEPARATOR) {
           if (length > 0) {
             if (tokens * 2 + 2 > out.length) {
               ensureLanes(tokens + 1);
@@ -165,7 +206,7 @@ export function scanText(text: string): ScannedText {
             length = 0;
           }
           previous = 0;
-        } else break;
+        } else if (r === FAST_NONE) break;
         i++;
       }
     }
