@@ -3,7 +3,6 @@ import { pickLang, sendToBackground as send, type Translate, translate } from '.
 import { createDetailsLoader, createWarningMounter } from '../components/warning';
 import { createContentScanner } from '../lib/content-scanner';
 import type { HelloReply, LookupReply } from '../lib/messages';
-import { packBlockFeatures } from '../lib/packed-fingerprints';
 
 function logError(error: unknown): void {
   console.debug('[Leakwatch]', error);
@@ -42,8 +41,7 @@ export default defineContentScript({
     const scanner = createContentScanner({
       window,
       paramSets: hello.paramSets,
-      lookup: async (blocks) =>
-        (await send<LookupReply>({ type: 'lookup', blocks: blocks.map(packBlockFeatures) })).results,
+      lookup: async (blocks) => (await send<LookupReply>({ type: 'lookup', blocks })).results,
       report: ({ flaggedBlocks, findings }) => {
         send({ type: 'report', flaggedBlocks, findings }).catch(logError);
       },

@@ -2,6 +2,7 @@ import { BLOCK_TAGS, SITE_ADAPTERS, SKIP_TAGS } from '../utils/blocks';
 import type { FingerprintParams } from '../utils/list-schema';
 import type { BlockFeatures, Finding } from '../utils/matcher';
 import { extractFeaturesInSteps } from './features-in-steps';
+import { type PackedBlockFeatures, packFingerprints } from './packed-fingerprints';
 
 /**
  * Cuts the live page into blocks the way utils/blocks.ts cuts HTML for the CLI (a feed post found by
@@ -52,8 +53,12 @@ export type ScannerWindow = Window & Pick<typeof globalThis, 'HTMLElement' | 'Mu
 export interface ScannerOptions {
   window: ScannerWindow;
   paramSets: readonly FingerprintParams[];
-  /** One result list per block, in order; rejects when the background cannot answer. */
-  lookup(blocks: BlockFeatures[]): Promise<Finding[][]>;
+  /**
+   * One result list per block, in order; rejects when the background cannot answer. Fingerprints
+   * come packed (lib/packed-fingerprints.ts) as soon as a block is read: the message is what costs,
+   * and a block's numbers waiting in the outbox were garbage to collect later.
+   */
+  lookup(blocks: PackedBlockFeatures[]): Promise<Finding[][]>;
   report(report: PageReport): void;
   mountWarning: MountWarning;
   /** Failures are reported here instead of being thrown into the page. */
@@ -152,7 +157,8 @@ interface Flag {
 interface Pending {
   block: HTMLElement;
   hash: number;
-  features: BlockFeatures;
+  features: PackedBlockFeatures;
+  fingerprints: number;
 }
 
 /** Reading a block and extracting its features, one step per next(): the block's Pending at the end. */
@@ -225,29 +231,39 @@ function createTimeline(perf: Performance): Timeline {
   };
 }
 
-/** FNV-1a: only detects change, so 32 bits are plenty. */
-function hashStrings(texts: readonly string[]): number {
-  let h = 0x811c9dc5;
-  // Each text hashed where it lies (a 1 MB block concatenated first cost 20 ms), a 0 between them.
-  for (const text of texts) {
-    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-    h = Math.imul(h, 0x01000193);
-  }
+function hashInto(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return Math.imul(h, 0x01000193);
+}
+
+/** FNV-1a of the text and links: only detects change, so 32 bits are plenty. */
+function hashBlock(text: string, links: readonly string[]): number {
+  // Each string hashed where it lies (a 1 MB block concatenated first cost 20 ms), a 0 between them.
+  let h = hashInto(0x811c9dc5, text);
+  for (const link of links) h = hashInto(h, link);
   return h >>> 0;
 }
 
-function clampFeatures(f: BlockFeatures): BlockFeatures {
-  return {
-    hashtags: f.hashtags.filter((t) => t.length <= MAX_FEATURE_ITEM_CHARS).slice(0, MAX_FEATURE_ITEMS),
-    urls: f.urls.filter((u) => u.length <= MAX_LINK_CHARS).slice(0, MAX_FEATURE_ITEMS),
-    fingerprints: f.fingerprints,
-  };
+/** Items within the request's bounds; nearly every block has none, so nothing is copied then. */
+function clampItems(items: string[], maxChars: number): string[] {
+  if (items.length === 0) return items;
+  return items.filter((t) => t.length <= maxChars).slice(0, MAX_FEATURE_ITEMS);
 }
 
-function fingerprintCount(f: BlockFeatures): number {
-  let n = 0;
-  for (const values of Object.values(f.fingerprints)) n += values.length;
-  return n;
+function packFeatures(block: HTMLElement, hash: number, f: BlockFeatures): Pending {
+  const fingerprints: Record<string, string> = {};
+  let count = 0;
+  for (const key in f.fingerprints) {
+    const values = f.fingerprints[key]!;
+    fingerprints[key] = packFingerprints(values);
+    count += values.length;
+  }
+  const features = {
+    hashtags: clampItems(f.hashtags, MAX_FEATURE_ITEM_CHARS),
+    urls: clampItems(f.urls, MAX_LINK_CHARS),
+    fingerprints,
+  };
+  return { block, hash, features, fingerprints: count };
 }
 
 export function createContentScanner(options: ScannerOptions): ContentScanner {
@@ -448,10 +464,10 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       if (++nodes % READ_STEP === 0) yield;
       let enter = false;
       if (node.nodeType === 3) {
+        // Whitespace as it is: feature extraction treats every run of it as one separator, and
+        // collapsing it first cost a regular expression and a copy per text node.
         const value = (node as Text).data;
-        const part = (
-          value.length > MAX_TEXT_CHARS - chars ? value.slice(0, MAX_TEXT_CHARS - chars) : value
-        ).replace(/\s+/g, ' ');
+        const part = value.length > MAX_TEXT_CHARS - chars ? value.slice(0, MAX_TEXT_CHARS - chars) : value;
         parts.push(part);
         chars += part.length;
       } else if (node.nodeType === 1) {
@@ -487,8 +503,8 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   function* prepare(block: HTMLElement): BlockJob {
     const { text: rawText, links: rawLinks } = yield* readBlock(block);
     const text = rawText.trim();
-    const links = [...new Set(rawLinks)];
-    const hash = hashStrings([text, ...links]);
+    const links = rawLinks.length > 1 ? [...new Set(rawLinks)] : rawLinks;
+    const hash = hashBlock(text, links);
     if (seen.get(block) === hash) return null;
     seen.set(block, hash);
     if (!text && links.length === 0) {
@@ -502,7 +518,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       EXTRACT_STEP_CHARS,
       MAX_FINGERPRINTS_PER_BLOCK,
     );
-    return { block, hash, features: clampFeatures(features) };
+    return packFeatures(block, hash, features);
   }
 
   function pinHost(host: HTMLElement): void {
@@ -674,7 +690,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   function queueLookup(pending: Pending): void {
     if (outbox.length === 0) outboxSince = win.performance.now();
     outbox.push(pending);
-    outboxFingerprints += fingerprintCount(pending.features);
+    outboxFingerprints += pending.fingerprints;
     if (outbox.length === MAX_BLOCKS_PER_LOOKUP || outboxFingerprints >= MAX_FINGERPRINTS_PER_LOOKUP) flush();
   }
 

@@ -15,6 +15,7 @@ import {
   WARNING_TAG,
 } from '../../lib/content-scanner';
 import { requestSchema } from '../../lib/messages';
+import { type PackedBlockFeatures, unpackBlockFeatures } from '../../lib/packed-fingerprints';
 import type { FingerprintParams } from '../../utils/list-schema';
 import {
   type BlockFeatures,
@@ -58,7 +59,9 @@ interface Harness {
   win: ScannerWindow;
   doc: Document;
   scanner: ContentScanner;
+  /** What each lookup carried, unpacked; `requests` holds it as sent. */
   lookups: BlockFeatures[][];
+  requests: PackedBlockFeatures[][];
   reports: PageReport[];
   errors: unknown[];
   mounted: { host: HTMLElement; block: HTMLElement; findings: readonly Finding[]; isPost: boolean }[];
@@ -80,6 +83,7 @@ function setup(url: string, html: string, overrides: Partial<ScannerOptions> = {
     win,
     doc: win.document,
     lookups: [],
+    requests: [],
     reports: [],
     errors: [],
     mounted: [],
@@ -100,8 +104,10 @@ function setup(url: string, html: string, overrides: Partial<ScannerOptions> = {
     window: win,
     paramSets: [PARAMS],
     lookup: async (blocks) => {
-      h.lookups.push(blocks);
-      return blocks.map((b) => matchFeatures([LIST], b));
+      h.requests.push(blocks);
+      const unpacked = blocks.map(unpackBlockFeatures);
+      h.lookups.push(unpacked);
+      return unpacked.map((b) => matchFeatures([LIST], b));
     },
     report: (r) => h.reports.push(r),
     mountWarning,
@@ -422,7 +428,7 @@ describe('content scanner', () => {
     h.scanner.start();
     await settle(h);
     expect(allBlocks(h)).toHaveLength(254);
-    for (const blocks of h.lookups) {
+    for (const blocks of h.requests) {
       expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(true);
     }
     expect(allBlocks(h)[0]?.urls).toHaveLength(200);
@@ -546,7 +552,7 @@ describe('content scanner', () => {
     const h = setup('https://site.example/', `<p id="p">#MacronLeaks</p>`, {
       lookup: async (blocks) => {
         await gate;
-        return blocks.map((b) => matchFeatures([LIST], b));
+        return blocks.map((b) => matchFeatures([LIST], unpackBlockFeatures(b)));
       },
     });
     h.scanner.start();
