@@ -33,6 +33,11 @@ export interface WarningOptions {
   /** Research mode: a one-line notice, the block stays readable. */
   researchMode: boolean;
   loadDetails: LoadDetails;
+  /**
+   * Runs work that warnings do on their own, later (Preact's deferred redraws: details arrived,
+   * "Why?" opened), so that it is timed like the rest of the extension (ContentScanner.timed).
+   */
+  timed?: (work: () => void) => void;
 }
 
 /** The bound of the entry-details request in lib/messages.ts (kept out of the page bundle with zod). */
@@ -314,9 +319,11 @@ function Warning({ findings, isPost, options, blur }: WarningProps) {
         <DisputeLinks details={known} t={t} />
       </div>
       <div id={whyId} class="lw-why" hidden={!open}>
-        {groups.map((g) => (
-          <EntryWhy key={refKey(g)} group={g} details={details.get(refKey(g))} options={options} />
-        ))}
+        {/* Drawn when opened: most warnings are never opened, and this is half of each one's nodes. */}
+        {open &&
+          groups.map((g) => (
+            <EntryWhy key={refKey(g)} group={g} details={details.get(refKey(g))} options={options} />
+          ))}
       </div>
     </div>
   );
@@ -388,6 +395,8 @@ ul { margin: 0; padding-inline-start: 18px; }
 /** Tamper guards of the mounted warnings: records of the warnings' own renders are dropped from them. */
 const guards = new Set<MutationObserver>();
 let rendersHooked = false;
+/** WarningOptions.timed of the mounter: a content script has one. */
+let timedRenders: (work: () => void) => void = (work) => work();
 
 /**
  * Preact re-renders a warning on its own (details arrived, "Why?" toggled); once a Warning has been
@@ -404,8 +413,29 @@ function hookRenders(): void {
   };
 }
 
+/**
+ * Preact's own scheduling, with the work timed: redraws in a microtask, effects (asking for the
+ * details) after the next frame or 35 ms, whichever comes first.
+ */
+function timeDeferredWork(): void {
+  preactOptions.debounceRendering = (redraw) => queueMicrotask(() => timedRenders(redraw));
+  preactOptions.requestAnimationFrame = (effects) => {
+    const done = () => {
+      clearTimeout(timeout);
+      cancelAnimationFrame(frame);
+      setTimeout(() => timedRenders(effects));
+    };
+    const timeout = setTimeout(done, 35);
+    const frame = requestAnimationFrame(done);
+  };
+}
+
 export function createWarningMounter(options: WarningOptions): MountWarning {
   hookRenders();
+  if (options.timed) {
+    timedRenders = options.timed;
+    timeDeferredWork();
+  }
   return (host, block, findings, placement): WarningView => {
     const doc = host.ownerDocument;
     const win = doc.defaultView ?? window;

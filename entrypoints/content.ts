@@ -52,6 +52,7 @@ export default defineContentScript({
         lang: pickLang(navigator.language),
         researchMode: hello.researchMode,
         loadDetails: createDetailsLoader(send, logError),
+        timed: (work) => scanner.timed(work),
       }),
       onError: logError,
     });

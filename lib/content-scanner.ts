@@ -81,6 +81,11 @@ export interface ContentScanner {
   stop(): void;
   /** Resolves once nothing is queued or awaiting the background (tests, benchmarks). */
   whenIdle(): Promise<void>;
+  /**
+   * Runs `work` as a TIMING.apply entry: what warnings do later on their own (drawing the details
+   * that arrived) is the extension's main-thread time too.
+   */
+  timed(work: () => void): void;
 }
 
 const IDLE_TIMEOUT_MS = 500;
@@ -171,11 +176,54 @@ interface Walk {
   next: Element | null;
 }
 
+/**
+ * A set taken from in insertion order. A Set's first value, taken and deleted over and over, makes
+ * each new iterator step over the deleted slots before it, until the table shrinks: quadratic on a
+ * page of a thousand paragraphs.
+ */
+export class FifoSet<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+  private readonly members = new Set<T>();
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  add(item: T): void {
+    if (this.members.has(item)) return;
+    this.members.add(item);
+    this.items.push(item);
+  }
+
+  /** The oldest item still in the set, taken out; undefined when empty. */
+  take(): T | undefined {
+    while (this.head < this.items.length) {
+      const item = this.items[this.head]!;
+      this.items[this.head++] = undefined;
+      if (this.members.delete(item)) {
+        if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+          this.items = this.items.slice(this.head);
+          this.head = 0;
+        }
+        return item;
+      }
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+    this.members.clear();
+  }
+}
+
 /** What the scanner's own entries on the page's performance timeline are called. */
 export const TIMING = {
   /** One slice of reading blocks and extracting their features, on the main thread. */
   scan: 'leakwatch:scan',
-  /** Applying lookup answers: flags, warnings, blur. */
+  /** Applying lookup answers: flags, warnings, blur, and later work of theirs (report, redraws). */
   apply: 'leakwatch:apply',
   /** One MutationObserver callback (it only queues). */
   observe: 'leakwatch:observe',
@@ -280,9 +328,9 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       .join(', ') || null;
 
   /** Nodes reported by the observer, to be turned into walks and candidates. */
-  const roots = new Set<Node>();
+  const roots = new FifoSet<Node>();
   const walks: Walk[] = [];
-  const candidates = new Set<Element>();
+  const candidates = new FifoSet<Element>();
   const seen = new WeakMap<Element, number>();
   const flagged = new Map<HTMLElement, Flag>();
   const hostBlocks = new WeakMap<Element, HTMLElement>();
@@ -425,14 +473,11 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
         else if (candidates.size === 0) return null;
         continue;
       }
-      const root = roots.values().next();
-      if (root.done) return null;
-      roots.delete(root.value);
-      beginRoot(root.value);
+      const root = roots.take();
+      if (root === undefined) return null;
+      beginRoot(root);
     }
-    const first = candidates.values().next().value as Element;
-    candidates.delete(first);
-    return first;
+    return candidates.take() ?? null;
   }
 
   function isVisible(el: Element): boolean {
@@ -521,6 +566,17 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     return packFeatures(block, hash, features);
   }
 
+  function timed(work: () => void): void {
+    const t0 = timeline.now();
+    try {
+      work();
+    } finally {
+      timeline.measure(TIMING.apply, t0);
+      // Work done while idle: the timeline says again that nothing is left.
+      if (!stopped && isIdle()) timeline.mark(TIMING.idle);
+    }
+  }
+
   function pinHost(host: HTMLElement): void {
     if (host.getAttribute('style') !== HOST_STYLE) host.setAttribute('style', HOST_STYLE);
   }
@@ -587,7 +643,11 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     };
     const delay = restoreDelay(f.restores);
     if (delay === 0) put();
-    else f.restoreTimer = win.setTimeout(safely(put), delay);
+    else
+      f.restoreTimer = win.setTimeout(
+        safely(() => timed(put)),
+        delay,
+      );
   }
 
   /** Drops flags of blocks the page removed and puts back warnings the page removed or moved. */
@@ -845,7 +905,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     reportTimer = win.setTimeout(
       safely(() => {
         reportTimer = null;
-        sendReport();
+        timed(sendReport);
       }),
       reportDelayMs,
     );
@@ -914,5 +974,6 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }),
     whenIdle: () =>
       isIdle() || stopped ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
+    timed,
   };
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ContentScanner,
   createContentScanner,
+  FifoSet,
   FLAG_ATTRIBUTE,
   MAX_NODES_PER_BLOCK,
   type MountWarning,
@@ -340,6 +341,23 @@ describe('content scanner', () => {
     expect(h.reports[0]?.findings.map((f) => f.kind).sort()).toEqual(['fingerprint', 'hashtag']);
   });
 
+  it('times the report it sends later as its own apply entry', async () => {
+    const h = setup('https://site.example/', `<p>#MacronLeaks one</p>`, { reportDelayMs: 20 });
+    const entries: string[] = [];
+    const perf = h.win.performance;
+    const measure = perf.measure.bind(perf);
+    perf.measure = ((name: string, ...rest: Parameters<Performance['measure']>[1][]) => {
+      entries.push(name);
+      return measure(name, ...rest);
+    }) as Performance['measure'];
+    h.scanner.start();
+    await settle(h);
+    const before = entries.length;
+    await new Promise((r) => setTimeout(r, 40));
+    expect(h.reports).toHaveLength(1);
+    expect(entries.slice(before)).toEqual([TIMING.apply]);
+  });
+
   it('puts back a warning the page removes or restyles, however often', async () => {
     const h = setup('https://site.example/', `<div id="wrap"><p id="p">#MacronLeaks</p></div>`);
     h.scanner.start();
@@ -562,5 +580,32 @@ describe('content scanner', () => {
     release?.();
     await settle(h);
     expect(h.doc.querySelector(WARNING_TAG)).toBeNull();
+  });
+});
+
+describe('FifoSet', () => {
+  it('takes items once each, oldest first, and takes back what is added again', () => {
+    const q = new FifoSet<number>();
+    for (const n of [1, 2, 1, 3]) q.add(n);
+    expect(q.size).toBe(3);
+    expect([q.take(), q.take()]).toEqual([1, 2]);
+    q.add(1);
+    q.add(3);
+    expect([q.take(), q.take(), q.take()]).toEqual([3, 1, undefined]);
+    expect(q.size).toBe(0);
+  });
+
+  it('stays in order across its compaction, with thousands of items', () => {
+    const q = new FifoSet<number>();
+    const taken: number[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      q.add(i);
+      if (i % 3 === 2) taken.push(q.take()!);
+    }
+    for (let n = q.take(); n !== undefined; n = q.take()) taken.push(n);
+    expect(taken).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+    q.add(7);
+    q.clear();
+    expect(q.take()).toBeUndefined();
   });
 });

@@ -169,9 +169,40 @@ describe('warning', () => {
     expect(root.textContent).toContain('<img src=x onerror="alert(1)">');
   });
 
+  it('draws the details that arrive later inside WarningOptions.timed', async () => {
+    document.body.innerHTML = '<div id="block"><p>post text</p></div>';
+    const block = document.getElementById('block')!;
+    const host = document.createElement('leakwatch-warning');
+    block.before(host);
+    let timedRuns = 0;
+    const mountWarning = createWarningMounter({
+      t: catalogTranslate('en'),
+      lang: 'en',
+      researchMode: false,
+      loadDetails: fixedDetails([DETAILS]),
+      timed: (work) => {
+        timedRuns++;
+        work();
+      },
+    });
+    const view = mountWarning(host, block, FINDINGS, { isPost: true });
+    const status = () => host.shadowRoot!.querySelector('[role="status"]')?.textContent ?? '';
+    expect(status()).toContain('“macronleaks-2017”');
+    expect(timedRuns).toBe(0);
+    // The effect that asks for the details, then the redraw with them.
+    for (let i = 0; i < 100 && !status().includes('The CNCCEP warned'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(status()).toContain('The CNCCEP warned');
+    expect(timedRuns).toBe(2);
+    view.remove();
+  });
+
   it('names the entry by its id until the details arrive', async () => {
     const { root } = await mount({ loadDetails: () => new Promise<EntryDetails[]>(() => {}) });
     expect(root.querySelector('[role="status"]')?.textContent).toContain('“macronleaks-2017”');
+    // The disclosure is drawn when opened.
+    expect(root.querySelector('.lw-why')?.textContent).toBe('');
+    await act(async () => button(root, 'Why?')!.click());
     expect(root.textContent).toContain('Leaked document sets can include forgeries');
   });
 
