@@ -15,61 +15,122 @@ export function riceParameter(values: Float64Array): number {
   return Math.max(0, Math.min(52, Math.floor(Math.log2(mean * Math.LN2))));
 }
 
-/** Writes bits most significant first through a small accumulator, a byte at a time. */
+/**
+ * Writes bits most significant first through a 32-bit word: `word` holds the last `bits` (< 32)
+ * bits written, not yet stored. riceEncode keeps the same state in local variables on its fast
+ * path and hands it over here for the rare long codes.
+ */
 class BitWriter {
-  private bytes: Uint8Array;
-  private length = 0;
-  /** The last `pendingBits` bits written, not yet a whole byte. */
-  private pending = 0;
-  private pendingBits = 0;
+  bytes: Uint8Array;
+  length = 0;
+  word = 0;
+  bits = 0;
   constructor(capacity: number) {
     this.bytes = new Uint8Array(Math.max(16, capacity));
   }
-  /** Appends the low `width` (0..24) bits of `bits`. */
-  private put(bits: number, width: number): void {
-    if (this.length + 4 > this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
-      grown.set(this.bytes);
+  /** Room for `count` more bytes. */
+  reserve(count: number): Uint8Array {
+    if (this.length + count > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + count));
+      grown.set(this.bytes.subarray(0, this.length));
       this.bytes = grown;
     }
-    this.pending = (this.pending << width) | (bits & ((1 << width) - 1));
-    this.pendingBits += width;
-    while (this.pendingBits >= 8) {
-      this.pendingBits -= 8;
-      this.bytes[this.length++] = this.pending >>> this.pendingBits;
+    return this.bytes;
+  }
+  /** Appends the low `width` (1..24) bits of `code`. */
+  put(code: number, width: number): void {
+    const value = code & ((1 << width) - 1);
+    if (this.bits + width < 32) {
+      this.word = (this.word << width) | value;
+      this.bits += width;
+      return;
     }
-    this.pending &= (1 << this.pendingBits) - 1;
+    const spill = this.bits + width - 32;
+    storeWord(this.reserve(4), this.length, (this.word << (width - spill)) | (value >>> spill));
+    this.length += 4;
+    this.word = value & ((1 << spill) - 1);
+    this.bits = spill;
   }
-  /** `count` one bits and the terminating zero. */
-  writeOnes(count: number): void {
-    let remaining = count;
-    for (; remaining >= 23; remaining -= 23) this.put(0x7fffff, 23);
-    this.put(((1 << remaining) - 1) << 1, remaining + 1);
-  }
-  /** Writes the low `width` bits of value (a safe integer), most significant first. */
-  writeBits(value: number, width: number): void {
+  /** Appends the low `width` (up to 53) bits of the safe integer `value`. */
+  putWide(value: number, width: number): void {
     if (width > 24) {
-      this.writeBits(Math.floor(value / 0x1000000), width - 24);
-      this.put(value % 0x1000000, 24);
-    } else if (width > 0) this.put(value % 0x1000000, width);
+      this.putWide(Math.floor(value / TWO_24), width - 24);
+      this.put(value % TWO_24, 24);
+    } else if (width > 0) this.put(value % TWO_24, width);
   }
   finish(): Uint8Array {
-    if (this.pendingBits > 0) this.put(0, 8 - this.pendingBits);
-    return this.bytes.slice(0, this.length);
+    // The last partial word, zero-padded to whole bytes.
+    const bytes = this.reserve(4);
+    for (let left = this.bits; left > 0; left -= 8)
+      bytes[this.length++] = left >= 8 ? this.word >>> (left - 8) : (this.word << (8 - left)) & 0xff;
+    // A view, not a copy: both callers copy the bytes into the payload they build.
+    return bytes.subarray(0, this.length);
   }
 }
 
+function storeWord(bytes: Uint8Array, at: number, word: number): void {
+  bytes[at] = word >>> 24;
+  bytes[at + 1] = word >>> 16;
+  bytes[at + 2] = word >>> 8;
+  bytes[at + 3] = word;
+}
+
+const TWO_24 = 0x1000000;
+/** A code (unary quotient, its zero and the remainder) this long or shorter takes the fast path. */
+const SHORT_CODE = 24;
+
 export function riceEncode(values: Float64Array, param: number): Uint8Array {
-  const writer = new BitWriter(Math.ceil((values.length * (param + 2)) / 8));
+  // riceParameter makes the quotient average about 1.44: param + 3 bits is room enough for a
+  // list of hashes; growing the buffer would double it and copy tens of megabytes.
+  const writer = new BitWriter(Math.ceil((values.length * (param + 3)) / 8) + 8);
   const divisor = 2 ** param;
+  // A power of two: multiplying by its inverse is exact and spares a division per value.
+  const inverse = 1 / divisor;
+  let bytes = writer.bytes;
+  let length = 0;
+  let word = 0;
+  let bits = 0;
   let previous = -1;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     const gap = v - previous - 1;
-    const q = Math.floor(gap / divisor);
-    writer.writeOnes(q);
-    writer.writeBits(gap - q * divisor, param);
     previous = v;
+    const q = Math.floor(gap * inverse);
+    const r = gap - q * divisor;
+    const width = q + 1 + param;
+    if (width <= SHORT_CODE) {
+      // q ones, a zero, the remainder: one code of at most 24 bits.
+      const code = ((((1 << q) - 1) << 1) << param) | r;
+      if (bits + width < 32) {
+        word = (word << width) | code;
+        bits += width;
+        continue;
+      }
+      const spill = bits + width - 32;
+      if (length + 4 > bytes.length) {
+        writer.length = length;
+        bytes = writer.reserve(4);
+      }
+      storeWord(bytes, length, (word << (width - spill)) | (code >>> spill));
+      length += 4;
+      word = code & ((1 << spill) - 1);
+      bits = spill;
+      continue;
+    }
+    writer.length = length;
+    writer.word = word;
+    writer.bits = bits;
+    for (let ones = q; ones >= 0; ones -= 23)
+      writer.put(ones >= 23 ? 0x7fffff : ((1 << ones) - 1) << 1, Math.min(ones + 1, 23));
+    writer.putWide(r, param);
+    bytes = writer.bytes;
+    length = writer.length;
+    word = writer.word;
+    bits = writer.bits;
   }
+  writer.length = length;
+  writer.word = word;
+  writer.bits = bits;
   return writer.finish();
 }
 
