@@ -1,8 +1,5 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript and shares utils/ with the extension; tsx compiles it on the fly
-// so the checkout works with no separate build step.
-import { register } from 'tsx/esm/api';
+import { loadCli } from './cli-bundle.mjs';
 
-register();
-const { main } = await import('../cli/main.ts');
+const { main } = await loadCli();
 process.exitCode = await main(process.argv.slice(2));
