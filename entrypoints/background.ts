@@ -1,6 +1,9 @@
+// Evaluated first (a side-effect import keeps its place): the lists' read starts before the rest.
+import '../lib/early-read';
 import browser, { type Runtime } from 'webextension-polyfill';
 import { defineBackground } from 'wxt/utils/define-background';
 import { createBackground } from '../lib/background';
+import { earlyDb, earlyLists } from '../lib/early-read';
 import { openOnboardingIfNeeded } from '../lib/host-access';
 import { openLeakwatchDb } from '../lib/store';
 import { buildConfigFromEnv } from '../lib/subscriptions';
@@ -16,7 +19,8 @@ export default defineBackground(() => {
     fetch: (url, init) => fetch(url, init),
     now: () => Date.now(),
     random: () => Math.random(),
-    openDb: () => openLeakwatchDb(),
+    openDb: () => earlyDb.catch(() => openLeakwatchDb()),
+    earlyRead: earlyLists,
     build: buildConfigFromEnv({
       listUrl: import.meta.env.WXT_LEAKWATCH_LIST_URL,
       publicKeys: import.meta.env.WXT_LEAKWATCH_PUBKEYS,

@@ -19,7 +19,13 @@ import {
   type TabFindingView,
 } from './messages';
 import { unpackBlockFeatures } from './packed-fingerprints';
-import { type GenerationHeader, type LeakwatchDatabase, LeakwatchStore, type SyncState } from './store';
+import {
+  type GenerationHeader,
+  type LeakwatchDatabase,
+  LeakwatchStore,
+  type StoredList,
+  type SyncState,
+} from './store';
 import {
   BUNDLED_KEY_PATH,
   BUNDLED_LIST_PATH,
@@ -82,6 +88,11 @@ export interface BackgroundDeps {
   now: () => number;
   random: () => number;
   openDb: () => Promise<LeakwatchDatabase>;
+  /**
+   * The stored lists, if their read was started before the worker's other modules were even
+   * evaluated (lib/early-read.ts); used once, by the first load of this worker.
+   */
+  earlyRead?: Promise<StoredList[]>;
   build: BuildConfig;
 }
 
@@ -231,14 +242,47 @@ class BackgroundService implements Background {
   private readonly lists = new Map<string, LoadedList>();
   private readonly inFlight = new Map<string, Promise<SyncResult>>();
   private subscriptions: Subscription[] = [];
+  private opening: Promise<LeakwatchStore> | null = null;
   private loading: Promise<LeakwatchStore> | null = null;
+  private earlyRead: Promise<StoredList[]> | undefined;
+  /** Read in version 1's layout by open(); load() rewrites them. */
+  private legacy: StoredList[] = [];
 
   constructor(private readonly deps: BackgroundDeps) {
     this.browser = deps.browser;
     this.tabs = new TabStates(deps.browser.storage.session);
+    this.earlyRead = deps.earlyRead;
   }
 
   // ---- loading -------------------------------------------------------------------------------
+
+  /**
+   * A restarted worker answers lookups as soon as the stored lists are read and compiled: its
+   * first lookup is usually what woke it. Which lists are configured (build, policy, user), the
+   * clean-up of what a crash left and the alarm come after, in store(). Until then the lists in
+   * use are the active ones the last worker left, each verified when it was stored: a list whose
+   * subscription has gone since is dropped when store() finishes, moments later.
+   */
+  private database(): Promise<LeakwatchStore> {
+    if (!this.opening) {
+      this.opening = this.open().catch((err: unknown) => {
+        this.opening = null;
+        throw err;
+      });
+    }
+    return this.opening;
+  }
+
+  private async open(): Promise<LeakwatchStore> {
+    const store = new LeakwatchStore(await this.deps.openDb());
+    const early = this.earlyRead;
+    this.earlyRead = undefined;
+    const stored = (await early?.catch(() => null)) ?? (await store.readAllActive());
+    for (const { header, list } of stored)
+      this.lists.set(header.subId, { header, compiled: compileList(list) });
+    this.legacy = stored.filter((s) => s.legacy);
+    return store;
+  }
 
   /** The first event after a worker (re)start loads everything from IndexedDB; later ones reuse it. */
   private store(): Promise<LeakwatchStore> {
@@ -252,14 +296,33 @@ class BackgroundService implements Background {
   }
 
   private async load(): Promise<LeakwatchStore> {
-    const store = new LeakwatchStore(await this.deps.openDb());
+    const store = await this.database();
     const subscriptions = await this.configuredSubscriptions(store);
     // Only here, before any sync of this worker runs, can half-written generations be told apart
     // from one that a running sync is about to switch to.
     await store.prune(subscriptions.map((s) => s.id));
     await this.useSubscriptions(store, subscriptions);
+    await this.rewriteLegacyLists(store);
     await this.scheduleAlarm(store);
     return store;
+  }
+
+  /**
+   * Lists stored in version 1's layout are rewritten once, before any sync of this worker can
+   * replace them; a failure leaves them readable as they are, to be rewritten at the next start.
+   */
+  private async rewriteLegacyLists(store: LeakwatchStore): Promise<void> {
+    const legacy = this.legacy;
+    this.legacy = [];
+    for (const stored of legacy) {
+      const loaded = this.lists.get(stored.header.subId);
+      if (loaded?.header.gen !== stored.header.gen) continue;
+      try {
+        this.lists.set(stored.header.subId, { ...loaded, header: await store.rewriteLegacy(stored) });
+      } catch (err) {
+        console.warn(`Leakwatch: ${describeError(err)}`);
+      }
+    }
   }
 
   private async useSubscriptions(store: LeakwatchStore, subscriptions: Subscription[]): Promise<void> {
@@ -269,6 +332,8 @@ class BackgroundService implements Background {
       this.lists.delete(old.id);
       await store.deleteSubscriptionData(old.id);
     }
+    // Read by database() before the configuration was known; prune() has deleted their data.
+    for (const id of this.lists.keys()) if (!ids.has(id)) this.lists.delete(id);
     for (const sub of subscriptions) {
       if (this.lists.has(sub.id)) continue;
       const stored = await store.readActive(sub.id);
@@ -319,9 +384,18 @@ class BackgroundService implements Background {
     return undefined;
   }
 
-  /** Lookups before the first list exists wait for the first sync (offline: the packaged list). */
+  /**
+   * Lookups wait for the stored lists only; the rest of the loading runs behind them. Before the
+   * first list exists they wait for the first sync (offline: the packaged list).
+   */
   private async listsReady(): Promise<void> {
-    await this.store();
+    await this.database();
+    const loaded = this.store();
+    if (this.lists.size > 0) {
+      loaded.catch((err: unknown) => console.error(`Leakwatch: ${describeError(err)}`));
+      return;
+    }
+    await loaded;
     if (this.lists.size === 0) await this.syncDue();
   }
 
@@ -486,7 +560,7 @@ class BackgroundService implements Background {
 
   private async isPaused(url: string | undefined): Promise<boolean> {
     const host = hostOf(url);
-    return host !== null && (await (await this.store()).getSettings()).pausedSites.includes(host);
+    return host !== null && (await (await this.database()).getSettings()).pausedSites.includes(host);
   }
 
   /** Texts of one entry for a warning; several subscriptions may carry the list: the newest wins. */
@@ -503,7 +577,7 @@ class BackgroundService implements Background {
 
   private async hello(sender: MessageSenderLike): Promise<HelloReply> {
     await this.listsReady();
-    const settings = await (await this.store()).getSettings();
+    const settings = await (await this.database()).getSettings();
     const params = new Map(
       [...this.lists.values()].map(({ compiled }) => [compiled.paramsKey, compiled.params]),
     );

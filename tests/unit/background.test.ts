@@ -1,3 +1,4 @@
+import { openDB } from 'idb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import {
@@ -7,9 +8,16 @@ import {
   SYNC_ALARM,
 } from '../../lib/background';
 import type { HelloReply, LookupReply, OptionsState, PopupState, Reply } from '../../lib/messages';
-import { openLeakwatchDb } from '../../lib/store';
+import { emptySyncState, LeakwatchStore, openLeakwatchDb } from '../../lib/store';
 import { freshDbName } from './helpers/db';
-import { newSigner, signedList, TEST_NOW, type TestListOptions, type TestSigner } from './helpers/lists';
+import {
+  makeList,
+  newSigner,
+  signedList,
+  TEST_NOW,
+  type TestListOptions,
+  type TestSigner,
+} from './helpers/lists';
 
 const EXT = `chrome-extension://${fakeBrowser.runtime.id}`;
 const BUNDLED_URL = `${EXT}/lists/default.lwl`;
@@ -163,6 +171,114 @@ describe('lists and lookups', () => {
     );
     expect(results[0]).toHaveLength(1);
     expect(files.calls).not.toContain(BUNDLED_URL);
+  });
+
+  it('answers a restarted lookup from the stored lists, before the rest of its loading is done', async () => {
+    await makeBackground().onInstalled();
+    // Policy storage that never answers: the loading behind the lookup waits for it a second.
+    const slowBrowser = {
+      ...fakeBrowser,
+      storage: {
+        ...fakeBrowser.storage,
+        managed: { ...fakeBrowser.storage.managed, get: () => new Promise<never>(() => {}) },
+      },
+    } as typeof fakeBrowser;
+    let opened = 0;
+    const restarted = makeBackground({
+      browser: slowBrowser,
+      openDb: () => {
+        opened++;
+        return openLeakwatchDb(dbName);
+      },
+      earlyRead: openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).readAllActive()),
+    });
+    const started = performance.now();
+    const { results } = await ask<LookupReply>(
+      restarted,
+      { type: 'lookup', blocks: [block(['testleaks'])] },
+      content(),
+    );
+    expect(results[0]).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(opened).toBe(1);
+  });
+
+  it('drops a stored list whose subscription went away once the loading is done', async () => {
+    await makeBackground().onInstalled();
+    const url = 'https://lists.example/other.lwl';
+    files.serve(url, await list({ listId: 'other-list' }));
+    const rebuilt = makeBackground({ build: { listUrl: url, publicKeys: [signer.publicKeyText] } });
+    await ask<LookupReply>(rebuilt, { type: 'lookup', blocks: [block(['testleaks'])] }, content());
+    const { subscriptions } = await ask<OptionsState>(rebuilt, { type: 'get-options' });
+    expect(subscriptions.map((s) => s.origin)).toEqual(['build']);
+    const { results } = await ask<LookupReply>(
+      rebuilt,
+      { type: 'lookup', blocks: [block(['testleaks'])] },
+      content(),
+    );
+    expect(results[0]).toEqual([expect.objectContaining({ listId: 'other-list' })]);
+    const db = await openLeakwatchDb(dbName);
+    expect(await db.getAllKeys('active')).toEqual([subscriptions[0]!.id]);
+    db.close();
+  });
+
+  it('reads a list stored by version 1 of the database and rewrites it in the current layout', async () => {
+    const decoded = makeList({ hashtags: ['testleaks'], fingerprints: [11, 22, 33] });
+    const header = {
+      subId: 'bundled',
+      gen: 4,
+      listId: 'test-list',
+      version: 1,
+      keyId: '0011223344556677',
+      digest: 'digest-1',
+      meta: decoded.meta,
+      storedAt: TEST_NOW - HOUR,
+    };
+    const state = { ...emptySyncState('bundled'), lastSuccess: TEST_NOW - HOUR, nextSync: TEST_NOW + HOUR };
+    const v1 = await openDB(dbName, 1, {
+      upgrade(db) {
+        db.createObjectStore('generations', { keyPath: ['subId', 'gen'] });
+        db.createObjectStore('chunks', { keyPath: ['subId', 'gen', 'entry', 'part'] });
+        db.createObjectStore('active', { keyPath: 'subId' });
+        db.createObjectStore('sync', { keyPath: 'subId' });
+        db.createObjectStore('subscriptions', { keyPath: 'id' });
+        db.createObjectStore('settings');
+        db.createObjectStore('log', { autoIncrement: true });
+      },
+    });
+    await v1.put('generations', header);
+    await v1.put('chunks', { subId: 'bundled', gen: 4, entry: 0, part: 0, values: decoded.fingerprints[0] });
+    await v1.put('active', {
+      subId: 'bundled',
+      gen: 4,
+      version: 1,
+      digest: 'digest-1',
+      syncIntervalHours: 6,
+    });
+    await v1.put('sync', state);
+    v1.close();
+
+    const bg = makeBackground();
+    const { results } = await ask<LookupReply>(
+      bg,
+      { type: 'lookup', blocks: [block(['testleaks'])] },
+      content(),
+    );
+    expect(results[0]).toHaveLength(1);
+    const { subscriptions } = await ask<OptionsState>(bg, { type: 'get-options' });
+    expect(subscriptions[0]).toMatchObject({ lastSuccess: state.lastSuccess, nextSync: state.nextSync });
+    expect(files.calls).not.toContain(BUNDLED_URL);
+
+    const db = await openLeakwatchDb(dbName);
+    expect(await db.getAllKeys('generations')).toEqual([['bundled', 5]]);
+    expect(await db.count('chunks')).toBe(0);
+    const stored = await new LeakwatchStore(db).readActive('bundled');
+    expect(stored).toMatchObject({
+      legacy: false,
+      header: { digest: 'digest-1', storedAt: header.storedAt },
+    });
+    expect(Array.from(stored!.list.fingerprints[0]!)).toEqual([11, 22, 33]);
+    db.close();
   });
 
   it('keeps the list in use when an update fails, and shows why', async () => {

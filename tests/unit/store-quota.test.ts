@@ -17,7 +17,7 @@ import { newSigner, signedList, TEST_NOW, type TestSigner } from './helpers/list
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const URL_ = 'https://lists.example/leaks.lwl';
-/** Three chunks of 2^18 fingerprints: a failure can hit the first, a middle or the last one. */
+/** A list of 4.8 MB of fingerprints, so that the write is not a trivial one. */
 const BIG = 600_000;
 const FULL = /^storage full: the browser refused to store the new list, the previous list stays in use$/;
 const WRITE_ERROR = (name: string) =>
@@ -68,7 +68,7 @@ async function expectOldListIntact(db: LeakwatchDatabase, result: SyncResult, st
   expect(Array.from(stored!.list.fingerprints[0]!)).toEqual([11, 22, 33]);
   expect(toHex(await sha256(encodeList(stored!.list)))).toBe(stored!.header.digest);
   expect(await db.getAllKeys('generations')).toEqual([['sub', stored!.header.gen]]);
-  expect((await db.getAll('chunks')).map((c) => [c.gen, c.values.length])).toEqual([[stored!.header.gen, 3]]);
+  expect(await db.getAllKeys('fingerprints')).toEqual([['sub', stored!.header.gen]]);
   const state = await store.getSyncState('sub');
   expect(state).toMatchObject({
     lastSuccess: TEST_NOW,
@@ -80,7 +80,7 @@ async function expectOldListIntact(db: LeakwatchDatabase, result: SyncResult, st
   return stored!.header;
 }
 
-/** With room again, the next sync installs version 2 whole, with no chunk of the failed attempt mixed in. */
+/** With room again, the next sync installs version 2 whole, with nothing of the failed attempt mixed in. */
 async function expectRecovery(db: LeakwatchDatabase) {
   const result = await sync(db, v2, TEST_NOW + 2 * HOUR);
   expect(result).toMatchObject({ outcome: 'updated' });
@@ -89,7 +89,7 @@ async function expectRecovery(db: LeakwatchDatabase) {
   expect(stored!.list.fingerprints[0]!.length).toBe(BIG);
   expect(toHex(await sha256(encodeList(stored!.list)))).toBe(stored!.header.digest);
   expect(await db.getAllKeys('generations')).toEqual([['sub', stored!.header.gen]]);
-  expect(await db.count('chunks')).toBe(3);
+  expect(await db.getAllKeys('fingerprints')).toEqual([['sub', stored!.header.gen]]);
   expect((await new LeakwatchStore(db).getSyncState('sub')).lastError).toBeNull();
 }
 
@@ -97,14 +97,24 @@ type Fault = [what: string, store: StoreNames<LeakwatchDb>, okPuts: number, erro
 
 const faults: Fault[] = [
   ['quota on the generation header', 'generations', 0, 'QuotaExceededError', FULL],
-  ['quota on the first chunk', 'chunks', 0, 'QuotaExceededError', FULL],
-  ['quota on the second of three chunks', 'chunks', 1, 'QuotaExceededError', FULL],
-  ['quota on the last chunk', 'chunks', 2, 'QuotaExceededError', FULL],
+  ['quota on the fingerprints', 'fingerprints', 0, 'QuotaExceededError', FULL],
   ['quota on the active pointer (the switch)', 'active', 0, 'QuotaExceededError', FULL],
   ['quota on the status saved with the switch', 'sync', 0, 'QuotaExceededError', FULL],
-  ['I/O error on a chunk', 'chunks', 1, 'UnknownError', WRITE_ERROR('UnknownError: simulated UnknownError')],
+  [
+    'I/O error on the fingerprints',
+    'fingerprints',
+    0,
+    'UnknownError',
+    WRITE_ERROR('UnknownError: simulated UnknownError'),
+  ],
   ['constraint error on the header', 'generations', 0, 'ConstraintError', WRITE_ERROR('ConstraintError')],
-  ['transaction aborted by the browser during the write', 'chunks', 1, 'abort', WRITE_ERROR('AbortError')],
+  [
+    'transaction aborted by the browser during the write',
+    'fingerprints',
+    0,
+    'abort',
+    WRITE_ERROR('AbortError'),
+  ],
   ['transaction aborted by the browser during the switch', 'active', 0, 'abort', WRITE_ERROR('AbortError')],
 ];
 
@@ -174,9 +184,9 @@ describe('a failed generation write keeps the old generation', () => {
         }
         return (...args: Parameters<LeakwatchDatabase['transaction']>) => {
           const tx = target.transaction(...args);
-          // Over generations + chunks, the write comes first and the removal of the old generation second.
+          // Over the generation stores alone, the write comes first and the removal of the old one second.
           const names: string[] = typeof args[0] === 'string' ? [args[0]] : Array.from(args[0]);
-          if (names.length === 2 && names.includes('generations') && twoStoreTransactions++ === 1) tx.abort();
+          if (names.length === 3 && names.includes('generations') && twoStoreTransactions++ === 1) tx.abort();
           return tx;
         };
       },

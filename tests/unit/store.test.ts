@@ -9,6 +9,15 @@ const verified = (version: number, fingerprints?: number[]) => ({
   digest: `digest-${version}`,
 });
 
+function twoEntries(one: ReturnType<typeof verified>, second: number[]): ReturnType<typeof verified> {
+  const [entry] = one.list.meta.entries;
+  const meta = {
+    ...one.list.meta,
+    entries: [entry!, { ...entry!, id: 'second', fingerprintCount: second.length }],
+  };
+  return { ...one, list: { meta, fingerprints: [...one.list.fingerprints, Float64Array.from(second)] } };
+}
+
 const okState = (subId: string, at: number) => ({
   ...emptySyncState(subId),
   lastSuccess: at,
@@ -16,10 +25,10 @@ const okState = (subId: string, at: number) => ({
 });
 
 describe('LeakwatchStore generations', () => {
-  it('reads back exactly what was committed, across chunk boundaries', async () => {
+  it('reads back exactly what was committed, several entries in one record', async () => {
     const store = new LeakwatchStore(await openFreshDb());
     const many = Array.from({ length: 300_000 }, (_, i) => i * 3 + 1);
-    const list = verified(1, many);
+    const list = twoEntries(verified(1, many), [2, 4, 8]);
     await store.commitGeneration('sub', list, okState('sub', 1), 1);
     const stored = await store.readActive('sub');
     expect(stored?.header).toMatchObject({
@@ -29,7 +38,10 @@ describe('LeakwatchStore generations', () => {
       digest: list.digest,
     });
     expect(stored?.list.meta).toEqual(list.list.meta);
+    expect(stored?.legacy).toBe(false);
     expect(Array.from(stored!.list.fingerprints[0]!)).toEqual(many);
+    expect(Array.from(stored!.list.fingerprints[1]!)).toEqual([2, 4, 8]);
+    expect(await store.readAllActive()).toEqual([stored]);
   });
 
   it('switches the active pointer to a complete new generation and deletes the old one', async () => {
@@ -41,15 +53,15 @@ describe('LeakwatchStore generations', () => {
     expect(stored?.header).toMatchObject({ version: 2, gen: 2, digest: 'digest-2' });
     expect(Array.from(stored!.list.fingerprints[0]!)).toEqual([7, 8, 9]);
     expect(await db.getAllKeys('generations')).toEqual([['sub', 2]]);
-    expect((await db.getAll('chunks')).every((c) => c.gen === 2)).toBe(true);
+    expect(await db.getAllKeys('fingerprints')).toEqual([['sub', 2]]);
     expect((await store.getSyncState('sub')).lastSuccess).toBe(2);
   });
 
   it('keeps the old generation active and readable when the write fails midway (quota)', async () => {
     const db = await openFreshDb();
     await new LeakwatchStore(db).commitGeneration('sub', verified(1, [1, 2, 3]), okState('sub', 1), 1);
-    // Three chunks: the header and the first chunk are written, the second one fails.
-    const failing = new LeakwatchStore(quotaAfter(db, 'chunks', 1));
+    // The header is written, the fingerprints fail.
+    const failing = new LeakwatchStore(quotaAfter(db, 'fingerprints', 0));
     const big = Array.from({ length: 600_000 }, (_, i) => i);
     await expect(
       failing.commitGeneration('sub', verified(2, big), okState('sub', 2), 2),
@@ -59,7 +71,7 @@ describe('LeakwatchStore generations', () => {
     expect(stored?.header.version).toBe(1);
     expect(Array.from(stored!.list.fingerprints[0]!)).toEqual([1, 2, 3]);
     expect(await db.getAllKeys('generations')).toEqual([['sub', 1]]);
-    expect((await db.getAll('chunks')).map((c) => c.gen)).toEqual([1]);
+    expect(await db.getAllKeys('fingerprints')).toEqual([['sub', 1]]);
     expect((await store.getSyncState('sub')).lastSuccess).toBe(1);
   });
 
@@ -76,11 +88,12 @@ describe('LeakwatchStore generations', () => {
     // What a worker killed between the write and the switch leaves behind.
     const orphan = { ...(await db.get('generations', ['sub', 1]))!, gen: 2, version: 2 };
     await db.put('generations', orphan);
-    await db.put('chunks', { subId: 'sub', gen: 2, entry: 0, part: 0, values: Float64Array.of(99) });
+    await db.put('fingerprints', { subId: 'sub', gen: 2, fingerprints: new Blob([Float64Array.of(99)]) });
     await store.prune(['sub']);
     expect(await db.getAllKeys('generations')).toEqual([['sub', 1]]);
+    expect(await db.getAllKeys('fingerprints')).toEqual([['sub', 1]]);
     expect((await store.readActive('sub'))?.header.version).toBe(1);
-    // The next write reuses number 2 and must not mix in chunks left by the orphan.
+    // The next write reuses number 2 and must not mix in what the orphan left.
     await store.commitGeneration('sub', verified(3, [42]), okState('sub', 3), 3);
     expect(Array.from((await store.readActive('sub'))!.list.fingerprints[0]!)).toEqual([42]);
   });
@@ -94,7 +107,7 @@ describe('LeakwatchStore generations', () => {
     expect(await store.readActive('gone')).toBeNull();
     expect(await store.getActive('gone')).toBeNull();
     expect(await db.getAllKeys('sync')).toEqual(['keep']);
-    expect((await db.getAll('chunks')).every((c) => c.subId === 'keep')).toBe(true);
+    expect(await db.getAllKeys('fingerprints')).toEqual([['keep', 1]]);
     expect((await store.readActive('keep'))?.header.version).toBe(1);
   });
 });

@@ -258,7 +258,7 @@ describe('syncSubscription: failures keep the last good list', () => {
     const db = await openFreshDb();
     store = new LeakwatchStore(db);
     await installVersion(1);
-    store = new LeakwatchStore(quotaAfter(db, 'chunks', 0));
+    store = new LeakwatchStore(quotaAfter(db, 'fingerprints', 0));
     clock += HOUR;
     const bytes = await signedList(signer, { version: 2 });
     const result = await syncSubscription(deps(server(() => ({ body: bytes })).fetch), sub());
