@@ -177,17 +177,20 @@ export async function fingerprintDocuments(
   const workers = startWorkers(queue, builder, report, options);
   try {
     const own = new FingerprintSetBuilder({ k: options.k, w: options.w });
+    let ownBytes = 0;
     for (let batch = queue.reserved[0]!; batch.length > 0; batch = queue.take()) {
       const read = nothingRead();
       for (const entry of batch) addDocumentFile(own, entry, read);
+      ownBytes += read.bytes;
       report(0, read);
       // Workers ask for their next batch through this thread's event loop.
       if (threads > 1) await new Promise((resolve) => setImmediate(resolve));
       workers.throwIfFailed();
     }
     workers.finishAll();
-    // Sorted while the workers finish theirs.
-    builder.absorb(own.takeSortedState());
+    // Sorted while the workers finish theirs, into a buffer their shares are merged into.
+    const othersPerOwn = threads > 1 ? Math.max(0, totalBytes - ownBytes) / Math.max(1, ownBytes) : 0;
+    builder.absorb(own.takeSortedState(othersPerOwn));
     await workers.done;
   } finally {
     workers.stop();

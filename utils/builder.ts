@@ -56,34 +56,58 @@ export function withoutRoutingLines(text: string): string {
     .join('\n');
 }
 
-/** An append-only Float64Array: leak-scale builds outgrow what a Map or Set may hold (2^24 keys). */
-class GrowableFloat64 {
-  private data = new Float64Array(1 << 16);
+/**
+ * Append-only storage of fingerprints in chunks. Leak-scale builds outgrow what a Map or Set may
+ * hold (2^24 keys), and a single array grown by doubling wrote every value twice, into memory
+ * touched for the first time each time: on the machines measured here a fresh page costs about
+ * 15 microseconds, which made memory, not hashing, the cost of a build.
+ */
+class ChunkedFloat64 {
+  private chunks: Float64Array[] = [];
+  private current = new Float64Array(0);
+  /** Values in `current`. */
+  used = 0;
+  /** Values in all chunks. */
   length = 0;
 
   push(values: ArrayLike<number>): void {
-    this.reserve(values.length).set(values, this.length);
-    this.length += values.length;
+    const into = this.reserve(values.length);
+    for (let i = 0; i < values.length; i++) into[this.used + i] = values[i]!;
+    this.commit(values.length);
   }
 
-  /** The backing array, with room for `count` more values after `length`, for writing in place. */
+  /** The current chunk, with room for `count` more values after `used`, for writing in place; then commit(). */
   reserve(count: number): Float64Array {
-    if (this.length + count > this.data.length) {
-      const grown = new Float64Array(Math.max(this.length + count, this.data.length * 2));
-      grown.set(this.data.subarray(0, this.length));
-      this.data = grown;
+    if (this.used + count > this.current.length) {
+      if (this.used > 0) this.chunks.push(this.current.subarray(0, this.used));
+      this.current = new Float64Array(Math.max(CHUNK_VALUES, count));
+      this.used = 0;
     }
-    return this.data;
+    return this.current;
   }
 
-  /** The values, sorted, in an array of their own; this one is left empty. */
-  takeSorted(): Float64Array {
-    const sorted = sortFingerprints(this.data.subarray(0, this.length));
-    this.data = new Float64Array(0);
+  commit(count: number): void {
+    this.used += count;
+    this.length += count;
+  }
+
+  /**
+   * The values, sorted, in an array of their own with room for `room` more values after them
+   * (pages never written cost nothing); this store is left empty.
+   */
+  takeSorted(room = 0): Float64Array {
+    if (this.used > 0) this.chunks.push(this.current.subarray(0, this.used));
+    const sorted = sortFingerprintChunks(this.chunks, room);
+    this.chunks = [];
+    this.current = new Float64Array(0);
+    this.used = 0;
     this.length = 0;
     return sorted;
   }
 }
+
+/** 8 MB: few enough chunks to sort from, small enough that the last one's unused tail is no waste. */
+const CHUNK_VALUES = 1 << 20;
 
 const SMALL_SORT = 4096;
 /** Buckets this small are insertion-sorted as they are; bigger ones are first split again. */
@@ -100,19 +124,37 @@ const SPLIT_BITS = 7;
  * machine), and the copy is exactly as long as the data (a worker transfers it as it is).
  */
 export function sortFingerprints(values: Float64Array): Float64Array {
-  const n = values.length;
-  if (n < SMALL_SORT) return values.slice().sort();
+  return sortFingerprintChunks([values], 0);
+}
+
+/** sortFingerprints() of the values of all `chunks` together, into an array with `room` spare values after them. */
+function sortFingerprintChunks(chunks: readonly Float64Array[], room: number): Float64Array {
+  const n = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  if (n < SMALL_SORT) {
+    const small = new Float64Array(n + room);
+    let at = 0;
+    for (const chunk of chunks) {
+      small.set(chunk, at);
+      at += chunk.length;
+    }
+    return small.subarray(0, n).sort();
+  }
   const bucketBits = Math.min(16, Math.ceil(Math.log2(n)) - 6);
   const buckets = 1 << bucketBits;
   const scale = 2 ** (53 - bucketBits);
+  // A power of two: multiplying by the inverse is exact, and cheaper than dividing.
+  const inverse = 1 / scale;
   const starts = new Uint32Array(buckets + 1);
-  for (let i = 0; i < n; i++) starts[Math.floor(values[i]! / scale) + 1]!++;
+  for (const values of chunks)
+    for (let i = 0; i < values.length; i++) starts[Math.floor(values[i]! * inverse) + 1]!++;
   for (let d = 0; d < buckets; d++) starts[d + 1]! += starts[d]!;
   const next = starts.slice(0, buckets);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    out[next[Math.floor(v / scale)]!++] = v;
+  const out = new Float64Array(n + room);
+  for (const values of chunks) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      out[next[Math.floor(v * inverse)]!++] = v;
+    }
   }
   const split = new Float64Array(MAX_SPLIT);
   const splitStarts = new Uint32Array((1 << SPLIT_BITS) + 1);
@@ -139,7 +181,7 @@ export function sortFingerprints(values: Float64Array): Float64Array {
       out.set(split.subarray(0, size), start);
     }
   }
-  return out;
+  return out.subarray(0, n);
 }
 
 function insertionSort(values: Float64Array, start: number, end: number): void {
@@ -154,17 +196,34 @@ function insertionSort(values: Float64Array, start: number, end: number): void {
   }
 }
 
-/** One sorted array from sorted runs, by rounds of two-way merges: linear, no comparison sort. */
+/**
+ * One sorted array from sorted runs. When a run's buffer has room after it for all the others (the
+ * main thread sorts its share into such a buffer), they are merged into it from the back, which
+ * never overwrites a value not yet read, and no new memory is touched; otherwise into a new array.
+ */
 function mergeRuns(runs: Float64Array[]): Float64Array {
-  let round = runs.filter((run) => run.length > 0);
-  if (round.length === 0) return new Float64Array(0);
-  while (round.length > 1) {
-    const next: Float64Array[] = [];
-    for (let i = 0; i < round.length; i += 2)
-      next.push(i + 1 < round.length ? mergeTwo(round[i]!, round[i + 1]!) : round[i]!);
-    round = next;
+  const nonEmpty = runs.filter((run) => run.length > 0);
+  if (nonEmpty.length === 0) return new Float64Array(0);
+  const total = nonEmpty.reduce((sum, run) => sum + run.length, 0);
+  const host = nonEmpty.find((run) => run.buffer.byteLength - run.byteOffset >= total * 8);
+  if (host === undefined) {
+    let round = nonEmpty;
+    while (round.length > 1) {
+      const next: Float64Array[] = [];
+      for (let i = 0; i < round.length; i += 2)
+        next.push(i + 1 < round.length ? mergeTwo(round[i]!, round[i + 1]!) : round[i]!);
+      round = next;
+    }
+    return round[0]!;
   }
-  return round[0]!;
+  let merged = host;
+  for (const run of nonEmpty) {
+    if (run === host) continue;
+    const into = new Float64Array(host.buffer, host.byteOffset, merged.length + run.length);
+    mergeFromBack(merged, run, into);
+    merged = into;
+  }
+  return merged;
 }
 
 function mergeTwo(a: Float64Array, b: Float64Array): Float64Array {
@@ -176,6 +235,14 @@ function mergeTwo(a: Float64Array, b: Float64Array): Float64Array {
   out.set(a.subarray(i), k);
   out.set(b.subarray(j), k + a.length - i);
   return out;
+}
+
+/** Merges `a` (which `into` starts with, in the same memory) and `b` into `into`, largest first. */
+function mergeFromBack(a: Float64Array, b: Float64Array, into: Float64Array): void {
+  let i = a.length - 1;
+  let j = b.length - 1;
+  let k = into.length - 1;
+  while (j >= 0) into[k--] = i >= 0 && a[i]! > b[j]! ? a[i--]! : b[j--]!;
 }
 
 /** Sorted values with equal neighbours merged, in place. */
@@ -194,7 +261,7 @@ class DocumentFingerprints {
   private slots = new Float64Array(1 << 12);
 
   /** Appends the distinct values of `fingerprints` to `into`. */
-  pushDistinct(fingerprints: ArrayLike<number>, into: GrowableFloat64): void {
+  pushDistinct(fingerprints: ArrayLike<number>, into: ChunkedFloat64): void {
     const n = fingerprints.length;
     const size = 2 ** Math.ceil(Math.log2(Math.max(2, n * 2)));
     if (this.slots.length < size) this.slots = new Float64Array(size);
@@ -203,7 +270,8 @@ class DocumentFingerprints {
     slots.fill(empty, 0, size);
     const mask = size - 1;
     const out = into.reserve(n);
-    let length = into.length;
+    const start = into.used;
+    let length = start;
     for (let i = 0; i < n; i++) {
       const fp = fingerprints[i]!;
       // The low 32 bits of a 53-bit hash are as uniform as any.
@@ -214,7 +282,7 @@ class DocumentFingerprints {
         out[length++] = fp;
       }
     }
-    into.length = length;
+    into.commit(length - start);
   }
 }
 
@@ -250,8 +318,8 @@ export interface SortedBuilderState {
  * the others' and `finish` merges the sorted runs, so one build and a split build give the same list.
  */
 export class FingerprintSetBuilder {
-  private documentFingerprints = new GrowableFloat64();
-  private background = new GrowableFloat64();
+  private documentFingerprints = new ChunkedFloat64();
+  private background = new ChunkedFloat64();
   private readonly perDocument = new DocumentFingerprints();
   private absorbed: SortedBuilderState[] = [];
   /** Counts everything added or absorbed, including what takeSortedState() has handed over. */
@@ -276,10 +344,17 @@ export class FingerprintSetBuilder {
     this.background.push(scratch);
   }
 
-  /** What this builder has added, sorted, for another builder's absorb(); its accumulations are left empty. */
-  takeSortedState(): SortedBuilderState {
+  /**
+   * What this builder has added, sorted, for another builder's absorb(); its accumulations are left
+   * empty. With `othersPerOwn`, the document fingerprints sit in a buffer with room for about that
+   * many times as many again (the other threads' shares), so finish() can merge into it in place.
+   */
+  takeSortedState(othersPerOwn = 0): SortedBuilderState {
+    const own = this.documentFingerprints.length;
+    // A fifth more than the estimate, and at least a chunk: reserved pages that are never written cost nothing.
+    const room = othersPerOwn > 0 ? Math.ceil(own * othersPerOwn * 1.2) + CHUNK_VALUES : 0;
     return {
-      documentFingerprints: this.documentFingerprints.takeSorted(),
+      documentFingerprints: this.documentFingerprints.takeSorted(room),
       background: distinct(this.background.takeSorted()),
       documents: this.stats.documents,
       words: this.stats.words,

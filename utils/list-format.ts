@@ -37,17 +37,21 @@ export function encodeList(list: DecodedList): Uint8Array {
     throw new LeakwatchError('bad-input', 'one fingerprint set is needed per entry');
   }
   const metaBytes = new TextEncoder().encode(canonicalJson(meta));
+  const firstSectionAt = 8 + metaBytes.length;
   const sections = list.fingerprints.map((fps, i) => {
     assertSortedDistinct(fps, meta.fingerprint.bits);
     if (meta.entries[i]!.fingerprintCount !== fps.length) {
       throw new LeakwatchError('bad-input', `entry ${meta.entries[i]!.id}: fingerprintCount does not match`);
     }
     const param = riceParameter(fps);
-    return { count: fps.length, param, bytes: riceEncode(fps, param) };
+    return { count: fps.length, param, bytes: riceEncode(fps, param, i === 0 ? firstSectionAt + 9 : 0) };
   });
   const size = 8 + metaBytes.length + sections.reduce((s, x) => s + 9 + x.bytes.length, 0);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  // A list of one entry (leak-scale ones are) is encoded where the payload will hold it, behind
+  // room for the header: copying tens of megabytes into new memory cost more than the encoding.
+  const inPlace = sections.length === 1;
+  const out = inPlace ? new Uint8Array(sections[0]!.bytes.buffer, 0, size) : new Uint8Array(size);
+  const view = new DataView(out.buffer, 0, size);
   out.set(MAGIC_BYTES, 0);
   view.setUint32(4, metaBytes.length);
   out.set(metaBytes, 8);
@@ -56,7 +60,7 @@ export function encodeList(list: DecodedList): Uint8Array {
     view.setUint32(at, s.count);
     view.setUint8(at + 4, s.param);
     view.setUint32(at + 5, s.bytes.length);
-    out.set(s.bytes, at + 9);
+    if (!inPlace) out.set(s.bytes, at + 9);
     at += 9 + s.bytes.length;
   }
   return out;

@@ -25,8 +25,12 @@ class BitWriter {
   length = 0;
   word = 0;
   bits = 0;
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly start = 0,
+  ) {
     this.bytes = new Uint8Array(Math.max(16, capacity));
+    this.length = start;
   }
   /** Room for `count` more bytes. */
   reserve(count: number): Uint8Array {
@@ -64,7 +68,7 @@ class BitWriter {
     for (let left = this.bits; left > 0; left -= 8)
       bytes[this.length++] = left >= 8 ? this.word >>> (left - 8) : (this.word << (8 - left)) & 0xff;
     // A view, not a copy: both callers copy the bytes into the payload they build.
-    return bytes.subarray(0, this.length);
+    return bytes.subarray(this.start, this.length);
   }
 }
 
@@ -79,15 +83,20 @@ const TWO_24 = 0x1000000;
 /** A code (unary quotient, its zero and the remainder) this long or shorter takes the fast path. */
 const SHORT_CODE = 24;
 
-export function riceEncode(values: Float64Array, param: number): Uint8Array {
+/**
+ * The Rice code of `values`, sorted distinct integers. The result is a view whose buffer has
+ * `before` bytes of room in front of it (for a header the caller writes there), and possibly some
+ * spare room after it.
+ */
+export function riceEncode(values: Float64Array, param: number, before = 0): Uint8Array {
   // riceParameter makes the quotient average about 1.44: param + 3 bits is room enough for a
   // list of hashes; growing the buffer would double it and copy tens of megabytes.
-  const writer = new BitWriter(Math.ceil((values.length * (param + 3)) / 8) + 8);
+  const writer = new BitWriter(before + Math.ceil((values.length * (param + 3)) / 8) + 8, before);
   const divisor = 2 ** param;
   // A power of two: multiplying by its inverse is exact and spares a division per value.
   const inverse = 1 / divisor;
   let bytes = writer.bytes;
-  let length = 0;
+  let length = writer.length;
   let word = 0;
   let bits = 0;
   let previous = -1;
