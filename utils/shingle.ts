@@ -103,6 +103,12 @@ export function shingleFingerprints(tokens: readonly string[], k: number, bits: 
 
 let premixed = new Int32Array(1 << 10);
 
+/** The second half of round(), on a premixed lane value. */
+function mixRound(h: number, premixedLane: number): number {
+  const x = h ^ premixedLane;
+  return (Math.imul((x << 13) | (x >>> 19), 5) + 0xe6546b64) | 0;
+}
+
 /**
  * shingleFingerprints() from the lanes of `n` tokens, appended to `out` or, without it, in a new
  * plain array (it becomes a message); the hot path of the scan, so the rounds and topBits are
@@ -133,16 +139,30 @@ export function fingerprintsOfLanes(
   const scale = 2 ** extra;
   const loShift = 32 - extra;
   const hiShift = bits >= 32 ? 0 : 32 - bits;
+  if (width === 5) {
+    // The default k, unrolled: no inner loop to enter and leave per shingle.
+    const seedA = SEED_A ^ 5;
+    const seedB = SEED_B ^ 5;
+    for (let s = 0, t = 0; s < count; s++, t += 2) {
+      const a = mixRound(
+        mixRound(mixRound(mixRound(mixRound(seedA, pre[t]!), pre[t + 2]!), pre[t + 4]!), pre[t + 6]!),
+        pre[t + 8]!,
+      );
+      const b = mixRound(
+        mixRound(mixRound(mixRound(mixRound(seedB, pre[t + 1]!), pre[t + 3]!), pre[t + 5]!), pre[t + 7]!),
+        pre[t + 9]!,
+      );
+      const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
+      into[at + s] = extra === 0 ? hi >>> hiShift : hi * scale + (fmix32(b ^ hi) >>> loShift);
+    }
+    return into;
+  }
   for (let s = 0; s < count; s++) {
     let a = SEED_A ^ width;
     let b = SEED_B ^ width;
     for (let t = s * 2, end = (s + width) * 2; t < end; t += 2) {
-      a ^= pre[t]!;
-      a = (a << 13) | (a >>> 19);
-      a = (Math.imul(a, 5) + 0xe6546b64) | 0;
-      b ^= pre[t + 1]!;
-      b = (b << 13) | (b >>> 19);
-      b = (Math.imul(b, 5) + 0xe6546b64) | 0;
+      a = mixRound(a, pre[t]!);
+      b = mixRound(b, pre[t + 1]!);
     }
     const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
     into[at + s] = extra === 0 ? hi >>> hiShift : hi * scale + (fmix32(b ^ hi) >>> loShift);
