@@ -5,8 +5,9 @@ import type { ListInfo } from './config';
 /**
  * What the extension's IndexedDB holds, summarised so that two generations can be compared with
  * the lists they came from: per entry the number of fingerprints, their exact sum (values are
- * below 2^53 / 2^21, so the sum is exact) and the first and last value, over the chunk records
- * in order. A generation missing a record, holding one of another list, or cut short differs.
+ * below 2^53 / 2^21, so the sum is exact) and the first and last value, read from the
+ * generation's fingerprint Blob (all entries one after the other). A generation missing its
+ * record, holding another list's, or cut short differs.
  */
 
 export interface EntrySummary {
@@ -23,16 +24,16 @@ export interface GenerationSummary {
   digest: string;
   /** Fingerprint counts the header's metadata declares, per entry. */
   declared: number[];
-  /** What the chunk records hold, per entry. */
+  /** What the fingerprint record holds, per entry (the declared counts split it). */
   entries: EntrySummary[];
-  /** Chunk records whose parts are not 0..n-1 in order, as "entry.part" (none when complete). */
+  /** What is wrong with the record: missing, or not the declared size (none when complete). */
   partProblems: string[];
 }
 
 export interface StoreSnapshot {
   active: { subId: string; gen: number; version: number; digest: string }[];
   generations: GenerationSummary[];
-  /** Generation numbers that have chunk records but no header. */
+  /** Generation numbers that have a fingerprint record but no header. */
   headerless: number[];
 }
 
@@ -49,18 +50,18 @@ export function readStoreSnapshot(): Promise<StoreSnapshot | null> {
     request.onerror = () => (request.error?.name === 'AbortError' ? resolve(null) : reject(request.error));
     request.onsuccess = () => {
       const db = request.result;
-      const tx = db.transaction(['active', 'generations', 'chunks'], 'readonly');
+      const tx = db.transaction(['active', 'generations', 'fingerprints'], 'readonly');
       const results: Record<string, unknown[]> = {};
-      for (const store of ['active', 'generations', 'chunks']) {
+      for (const store of ['active', 'generations', 'fingerprints']) {
         const all = tx.objectStore(store).getAll();
         all.onsuccess = () => {
           results[store] = all.result;
         };
       }
       tx.onerror = () => reject(tx.error);
-      tx.oncomplete = () => {
+      tx.oncomplete = async () => {
         db.close();
-        type Chunk = { subId: string; gen: number; entry: number; part: number; values: Float64Array };
+        type Stored = { subId: string; gen: number; fingerprints: Blob };
         type Header = {
           subId: string;
           gen: number;
@@ -68,34 +69,31 @@ export function readStoreSnapshot(): Promise<StoreSnapshot | null> {
           digest: string;
           meta: { entries: { fingerprintCount: number }[] };
         };
-        const chunks = results.chunks as Chunk[];
+        const records = results.fingerprints as Stored[];
         const headers = results.generations as Header[];
-        const generations = headers.map((h) => {
-          const mine = chunks
-            .filter((c) => c.subId === h.subId && c.gen === h.gen)
-            .sort((a, b) => a.entry - b.entry || a.part - b.part);
-          const entries = h.meta.entries.map(() => ({
-            count: 0,
-            sum: 0,
-            first: null as number | null,
-            last: null as number | null,
-          }));
-          const partProblems: string[] = [];
-          const nextPart = new Map<number, number>();
-          for (const c of mine) {
-            const expected = nextPart.get(c.entry) ?? 0;
-            if (c.part !== expected || !entries[c.entry]) partProblems.push(`${c.entry}.${c.part}`);
-            nextPart.set(c.entry, c.part + 1);
-            const e = entries[c.entry];
-            if (!e) continue;
-            for (const v of c.values) {
+        const generations = [];
+        for (const h of headers) {
+          const record = records.find((r) => r.subId === h.subId && r.gen === h.gen);
+          const values = record ? new Float64Array(await record.fingerprints.arrayBuffer()) : null;
+          const declared = h.meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
+          const partProblems = !values
+            ? ['no fingerprint record']
+            : values.length !== declared
+              ? [`${values.length} fingerprints, ${declared} declared`]
+              : [];
+          let at = 0;
+          const entries = h.meta.entries.map(({ fingerprintCount }) => {
+            const e = { count: 0, sum: 0, first: null as number | null, last: null as number | null };
+            for (const v of values?.subarray(at, at + fingerprintCount) ?? []) {
               if (e.first === null) e.first = v;
               e.last = v;
               e.sum += v;
+              e.count++;
             }
-            e.count += c.values.length;
-          }
-          return {
+            at += fingerprintCount;
+            return e;
+          });
+          generations.push({
             subId: h.subId,
             gen: h.gen,
             version: h.version,
@@ -103,11 +101,11 @@ export function readStoreSnapshot(): Promise<StoreSnapshot | null> {
             declared: h.meta.entries.map((e) => e.fingerprintCount),
             entries,
             partProblems,
-          };
-        });
+          });
+        }
         const known = new Set(headers.map((h) => `${h.subId}\u0000${h.gen}`));
         const headerless = [
-          ...new Set(chunks.filter((c) => !known.has(`${c.subId}\u0000${c.gen}`)).map((c) => c.gen)),
+          ...new Set(records.filter((r) => !known.has(`${r.subId}\u0000${r.gen}`)).map((r) => r.gen)),
         ];
         const active = (results.active as StoreSnapshot['active']).map(({ subId, gen, version, digest }) => ({
           subId,
