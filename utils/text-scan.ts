@@ -125,7 +125,11 @@ function loadAscii(): void {
     const r = ascii[c]!;
     if (r < 0) continue;
     const units = r > 0xff ? Uint16Array.of(r & 0xff, r >>> 8) : Uint16Array.of(r);
-    learnFast(c, units, Uint8Array.from(units, (u) => asciiClass![u]!));
+    learnFast(
+      c,
+      units,
+      Uint8Array.from(units, (u) => asciiClass![u]!),
+    );
   }
 }
 
