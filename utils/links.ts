@@ -78,6 +78,7 @@ export function parseLink(href: string): ParsedLink | null {
   return { host: foldHost(url.hostname), path: foldPath(url.pathname) };
 }
 
+const MAY_HOLD_TAG = /tag|[\t\n\r]/i;
 const TAG_PATH = /\/(?:hashtag|hashtags|tags?|explore\/tags)\/([^/?#]+)/i;
 
 /**
@@ -85,6 +86,9 @@ const TAG_PATH = /\/(?:hashtag|hashtags|tags?|explore\/tags)\/([^/?#]+)/i;
  * and searches such as ?q=%23X.
  */
 export function hashtagsInLink(href: string): string[] {
+  // Most links have neither a tag path nor a query, and parsing each link of a long article is a
+  // cost the first scan notices. The URL parser drops tabs and line breaks, which could join "tag".
+  if (!href.includes('?') && !MAY_HOLD_TAG.test(href)) return [];
   const url = parseLoose(href);
   if (!url) return [];
   const out: string[] = [];

@@ -54,6 +54,20 @@ describe('link patterns', () => {
     expect(hashtagsInLink('https://x.com/search?q=MacronLeaks%20news')).toEqual([]);
   });
 
+  it('parses only links that may hold a hashtag, with the same answers', () => {
+    // The URL parser drops tabs and line breaks, and decodes query keys: these still get parsed.
+    expect(hashtagsInLink('https://x.com/hashta\ng/MacronLeaks')).toEqual([normaliseHashtag('MacronLeaks')]);
+    expect(hashtagsInLink('https://x.com/hashta\tg/MacronLeaks')).toEqual([normaliseHashtag('MacronLeaks')]);
+    expect(hashtagsInLink('https://x.com/search?%71=%23MacronLeaks')).toEqual([
+      normaliseHashtag('MacronLeaks'),
+    ]);
+    expect(hashtagsInLink('HTTPS://MASTODON.SOCIAL/TAGS/MacronLeaks')).toEqual([
+      normaliseHashtag('MacronLeaks'),
+    ]);
+    for (const plain of ['https://leaks.example.net/dump/a.zip', 'mirror.example/x#frag', '', 'not a url'])
+      expect(hashtagsInLink(plain), plain).toEqual([]);
+  });
+
   it('finds addresses typed in text', () => {
     expect(urlsInText('see leaks.example.net/dump/x.zip, or https://a.example/b.')).toEqual([
       'leaks.example.net/dump/x.zip',
