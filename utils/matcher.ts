@@ -16,13 +16,18 @@ export interface CompiledList {
   meta: ListMeta;
   params: FingerprintParams;
   paramsKey: string;
-  /** All fingerprints of all entries, sorted; fingerprintEntry[i] is the entry of fingerprints[i]. */
+  /**
+   * All fingerprints of all entries, sorted; fingerprintEntry[i] is the entry of fingerprints[i],
+   * or null when the list has one entry (most do: the array would only hold zeros, and a fresh
+   * worker pays for every page of memory it touches while the first lookup waits).
+   */
   fingerprints: Float64Array;
-  fingerprintEntry: Uint32Array;
+  fingerprintEntry: Uint32Array | null;
   /**
    * Bucket directory over the sorted fingerprints: bucket b (the top bits of a fingerprint) spans
-   * fingerprints[bucketStart[b] .. bucketStart[b + 1]), about one fingerprint per bucket, so a
-   * lookup reads two directory slots and one or two values instead of ~20 binary-search steps.
+   * fingerprints[bucketStart[b] .. bucketStart[b + 1]), about eight fingerprints per bucket, so a
+   * lookup reads two directory slots and a few values instead of ~20 binary-search steps. Only
+   * values the filter lets through get here, so the directory stays small (0.5 MB for 1M).
    */
   bucketStart: Uint32Array;
   /** 1 / values per bucket: a power of two, so multiplying by it is exact, and cheaper than dividing. */
@@ -66,7 +71,10 @@ export function paramsKeyOf(p: FingerprintParams): string {
 
 export function compileList(list: DecodedList): CompiledList {
   const { meta } = list;
-  const { values: fingerprints, owners: fingerprintEntry } = mergeEntries(list.fingerprints);
+  const { values: fingerprints, owners: fingerprintEntry } =
+    list.fingerprints.length === 1
+      ? { values: list.fingerprints[0]!, owners: null }
+      : mergeEntries(list.fingerprints);
   const { bucketStart, inverseBucketWidth } = bucketDirectory(fingerprints, meta.fingerprint.bits);
   const { filter, filterBlockWidth } = bloomFilter(fingerprints, meta.fingerprint.bits);
   const hashtags = new Map<string, { entry: number; spelling: string }[]>();
@@ -178,8 +186,8 @@ function bucketDirectory(
   sorted: Float64Array,
   bits: number,
 ): { bucketStart: Uint32Array; inverseBucketWidth: number } {
-  // Capped at 2^22 slots (16 MB): past 4M fingerprints buckets hold a few values each.
-  const directoryBits = Math.min(bits, 22, Math.max(1, Math.ceil(Math.log2(sorted.length + 1))));
+  // About eight values per bucket, capped at 2^22 slots (16 MB): past 32M fingerprints buckets hold more.
+  const directoryBits = Math.min(bits, 22, Math.max(1, Math.ceil(Math.log2(sorted.length + 1)) - 3));
   const bucketWidth = 2 ** (bits - directoryBits);
   const buckets = 2 ** directoryBits;
   const bucketStart = new Uint32Array(buckets + 1);
@@ -315,7 +323,7 @@ function fingerprintFindings(list: CompiledList, fps: readonly number[], finding
     let i = findFirst(list, fp);
     if (i < 0) continue;
     for (; i < list.fingerprints.length && list.fingerprints[i] === fp; i++) {
-      const e = list.fingerprintEntry[i]!;
+      const e = list.fingerprintEntry === null ? 0 : list.fingerprintEntry[i]!;
       const seen = evidence.get(e) ?? { distinct: new Set<number>(), words: 0, coveredTo: 0 };
       evidence.set(e, seen);
       seen.distinct.add(fp);

@@ -154,3 +154,34 @@ describe('fingerprint lookup', () => {
     );
   });
 });
+
+describe('lists of several entries', () => {
+  it('credits each matching fingerprint to every entry that holds it', () => {
+    const base = makeList({}, [1]);
+    const shared = [500, 600, 700];
+    const own = {
+      first: [10, 20, 30, 40, 50],
+      second: [15, 25, 35, 45, 55],
+    };
+    const sets = [own.first, own.second].map((values) =>
+      Float64Array.from([...values, ...shared].sort((a, b) => a - b)),
+    );
+    const meta = {
+      ...base.meta,
+      fingerprint: { ...base.meta.fingerprint, bits: 32, threshold: 3, minWords: 0 },
+      entries: sets.map((set, i) => ({
+        ...base.meta.entries[0]!,
+        id: `entry-${i}`,
+        fingerprintCount: set.length,
+      })),
+    };
+    const list = compileList({ meta, fingerprints: sets });
+    const found = (block: number[]) =>
+      matchFeatures([list], { hashtags: [], urls: [], fingerprints: { [list.paramsKey]: block } })
+        .map((f) => `${f.entry}:${f.strength.matched}`)
+        .sort();
+    expect(found(own.first)).toEqual(['entry-0:5']);
+    expect(found(own.second)).toEqual(['entry-1:5']);
+    expect(found([...shared, 10])).toEqual(['entry-0:4', 'entry-1:3']);
+  });
+});
