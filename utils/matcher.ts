@@ -65,8 +65,16 @@ export interface Finding {
   evidence?: string;
 }
 
+const paramsKeys = new WeakMap<FingerprintParams, string>();
+
+/** The key of a parameter set; remembered per object, since the scan asks for it once per block. */
 export function paramsKeyOf(p: FingerprintParams): string {
-  return `${p.algorithm}:${p.k}:${p.w}:${p.bits}`;
+  let key = paramsKeys.get(p);
+  if (key === undefined) {
+    key = `${p.algorithm}:${p.k}:${p.w}:${p.bits}`;
+    paramsKeys.set(p, key);
+  }
+  return key;
 }
 
 export function compileList(list: DecodedList): CompiledList {
