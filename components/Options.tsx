@@ -333,15 +333,20 @@ export function Options(props: OptionsProps) {
     void refresh();
   }, [refresh]);
 
-  /** Every change goes through the background, then the page shows what the background now holds. */
+  /**
+   * Every change goes through the background, then the page shows what the background now holds,
+   * and only then says so: a notice announced before the list it speaks of is redrawn describes a
+   * page that is not there yet.
+   */
   const change = async (run: () => Promise<unknown>, done: string) => {
+    let outcome = done;
     try {
       await run();
-      setNotice(done);
     } catch (error) {
-      setNotice(t('optionsActionFailed', [message(error)]));
+      outcome = t('optionsActionFailed', [message(error)]);
     }
     await refresh();
+    setNotice(outcome);
   };
 
   if (load.status !== 'ready') {
@@ -391,8 +396,8 @@ export function Options(props: OptionsProps) {
           t={t}
           requestAccess={props.requestAccess}
           onAdded={async () => {
-            setNotice(t('optionsAdded'));
             await refresh();
+            setNotice(t('optionsAdded'));
           }}
         />
       </section>

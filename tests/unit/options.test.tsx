@@ -77,14 +77,17 @@ afterEach(() => {
   container.remove();
 });
 
-async function show(failAdd?: string) {
+async function show(failAdd?: string, refreshAfterAdd?: Promise<void>) {
   const requests: Request[] = [];
   const saved: { name: string; type: string; content: string }[] = [];
   const accessAsked: string[] = [];
   let state = STATE;
   const send = (async (request: Request) => {
     requests.push(request);
-    if (request.type === 'get-options') return state;
+    if (request.type === 'get-options') {
+      if (refreshAfterAdd && requests.some((r) => r.type === 'add-subscription')) await refreshAfterAdd;
+      return state;
+    }
     if (request.type === 'add-subscription' && failAdd) throw new Error(failAdd);
     if (request.type === 'set-research-mode') state = { ...state, researchMode: request.on };
     if (request.type === 'clear-log') state = { ...state, log: [] };
@@ -176,7 +179,13 @@ describe('options', () => {
   });
 
   it('adds a valid subscription and clears the form', async () => {
-    const { requests } = await show();
+    let refreshed = () => {};
+    const { requests } = await show(
+      undefined,
+      new Promise((resolve) => {
+        refreshed = resolve;
+      }),
+    );
     await type(input('List address (URL)'), '  https://other.example/new.lwl ');
     await type(input('Publisher’s public key (ed25519:…)'), validKey);
     await submit();
@@ -186,6 +195,11 @@ describe('options', () => {
       publicKey: validKey,
     });
     expect(input('List address (URL)').value).toBe('');
+    // Announced once the page shows the lists as they now are, not while they are being fetched.
+    expect(requests.at(-1)?.type).toBe('get-options');
+    expect(container.querySelector('.notice')?.textContent).toBe('');
+    await act(async () => refreshed());
+    await act(async () => {});
     expect(container.querySelector('.notice')?.textContent).toBe('List added.');
   });
 
