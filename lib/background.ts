@@ -242,8 +242,6 @@ class BackgroundService implements Background {
   private readonly lists = new Map<string, LoadedList>();
   private readonly inFlight = new Map<string, Promise<SyncResult>>();
   private subscriptions: Subscription[] = [];
-  private opening: Promise<LeakwatchStore> | null = null;
-  private loading: Promise<LeakwatchStore> | null = null;
   private earlyRead: Promise<StoredList[]> | undefined;
   /** Read in version 1's layout by open(); load() rewrites them. */
   private legacy: StoredList[] = [];
@@ -263,15 +261,7 @@ class BackgroundService implements Background {
    * use are the active ones the last worker left, each verified when it was stored: a list whose
    * subscription has gone since is dropped when store() finishes, moments later.
    */
-  private database(): Promise<LeakwatchStore> {
-    if (!this.opening) {
-      this.opening = this.open().catch((err: unknown) => {
-        this.opening = null;
-        throw err;
-      });
-    }
-    return this.opening;
-  }
+  private readonly database = untilFailure(() => this.open());
 
   private async open(): Promise<LeakwatchStore> {
     const store = new LeakwatchStore(await this.deps.openDb());
@@ -285,15 +275,7 @@ class BackgroundService implements Background {
   }
 
   /** The first event after a worker (re)start loads everything from IndexedDB; later ones reuse it. */
-  private store(): Promise<LeakwatchStore> {
-    if (!this.loading) {
-      this.loading = this.load().catch((err: unknown) => {
-        this.loading = null;
-        throw err;
-      });
-    }
-    return this.loading;
-  }
+  private readonly store = untilFailure(() => this.load());
 
   private async load(): Promise<LeakwatchStore> {
     const store = await this.database();
@@ -732,6 +714,18 @@ class BackgroundService implements Background {
     await this.scheduleAlarm(store);
     return this.optionsState();
   }
+}
+
+/** `start`'s promise, shared by every call until it fails; the call after a failure starts again. */
+function untilFailure<T>(start: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  return () => {
+    running ??= start().catch((err: unknown) => {
+      running = null;
+      throw err;
+    });
+    return running;
+  };
 }
 
 export function createBackground(deps: BackgroundDeps): Background {

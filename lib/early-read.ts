@@ -6,11 +6,9 @@ import { LeakwatchStore, openLeakwatchDb, type StoredList } from './store';
  * time during which the browser can already be reading the lists from IndexedDB.
  */
 
-const db = openLeakwatchDb();
+export const earlyDb = openLeakwatchDb();
 
-export const earlyDb = db;
-
-export const earlyLists: Promise<StoredList[]> = db.then((opened) =>
+export const earlyLists: Promise<StoredList[]> = earlyDb.then((opened) =>
   new LeakwatchStore(opened).readAllActive(),
 );
 // The background falls back to reading the lists itself; nothing may go unhandled meanwhile.
