@@ -25,6 +25,8 @@ export interface EntryRef {
 export type LoadDetails = ((refs: readonly EntryRef[]) => Promise<EntryDetails[]>) & {
   /** Details already at hand: a warning for an entry seen before draws once, complete. */
   peek?: (refs: readonly EntryRef[]) => EntryDetails[];
+  /** Details that came another way (with the lookup's findings), kept at hand. */
+  remember?: (details: readonly EntryDetails[]) => void;
 };
 
 export interface WarningOptions {
@@ -78,6 +80,12 @@ export function createDetailsLoader(send: SendRequest, onError: (error: unknown)
     return found.filter((d): d is EntryDetails => d !== null);
   };
   load.peek = (refs) => refs.flatMap((r) => known.get(refKey(r)) ?? []);
+  load.remember = (details) => {
+    for (const d of details) {
+      known.set(refKey(d), d);
+      cache.set(refKey(d), Promise.resolve(d));
+    }
+  };
   return load;
 }
 

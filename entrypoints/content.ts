@@ -38,10 +38,14 @@ export default defineContentScript({
     }
     if (!hello.scan || ctx.isInvalid) return;
     const t = memoTranslate(translate);
+    const loadDetails = createDetailsLoader(send, logError);
     const scanner = createContentScanner({
       window,
-      paramSets: hello.paramSets,
-      lookup: async (blocks) => (await send<LookupReply>({ type: 'lookup', blocks })).results,
+      lookup: async (blocks) => {
+        const reply = await send<LookupReply>({ type: 'lookup', blocks });
+        loadDetails.remember?.(reply.details);
+        return reply.results;
+      },
       report: ({ flaggedBlocks, findings }) => {
         send({ type: 'report', flaggedBlocks, findings }).catch(logError);
       },
@@ -51,7 +55,7 @@ export default defineContentScript({
         t,
         lang: pickLang(navigator.language),
         researchMode: hello.researchMode,
-        loadDetails: createDetailsLoader(send, logError),
+        loadDetails,
         timed: (work) => scanner.timed(work),
       }),
       onError: logError,

@@ -1,7 +1,7 @@
 import { keyId, parsePublicKey } from '../utils/ed25519';
 import { describeError, LeakwatchError } from '../utils/errors';
 import type { ListMeta } from '../utils/list-schema';
-import { type CompiledList, compileList, matchFeatures } from '../utils/matcher';
+import { type CompiledList, compileList, scanBlock } from '../utils/matcher';
 import {
   CONTENT_SCRIPT_REQUESTS,
   type EntryDetails,
@@ -18,7 +18,6 @@ import {
   type SubscriptionView,
   type TabFindingView,
 } from './messages';
-import { unpackBlockFeatures } from './packed-fingerprints';
 import {
   type GenerationHeader,
   type LeakwatchDatabase,
@@ -502,11 +501,12 @@ class BackgroundService implements Background {
     hello: (_request, sender) => this.hello(sender),
     lookup: async (request, sender) => {
       await this.listsReady();
-      if (await this.isPaused(sender.tab?.url)) return { results: request.blocks.map(() => []) };
+      if (await this.isPaused(sender.tab?.url)) return { results: request.blocks.map(() => []), details: [] };
       const compiled = [...this.lists.values()].map((l) => l.compiled);
-      return {
-        results: request.blocks.map((block) => matchFeatures(compiled, unpackBlockFeatures(block))),
-      };
+      const results = request.blocks.map((block) => scanBlock(compiled, block.text, block.links));
+      const found = new Map(results.flat().map((f) => [`${f.listId}\u0000${f.entry}`, f]));
+      const details = [...found.values()].flatMap((f) => this.entryDetails(f.listId, f.entry));
+      return { results, details };
     },
     'entry-details': async (request) => {
       await this.listsReady();
@@ -560,13 +560,9 @@ class BackgroundService implements Background {
   private async hello(sender: MessageSenderLike): Promise<HelloReply> {
     await this.listsReady();
     const settings = await (await this.database()).getSettings();
-    const params = new Map(
-      [...this.lists.values()].map(({ compiled }) => [compiled.paramsKey, compiled.params]),
-    );
     return {
       scan: this.lists.size > 0 && !(await this.isPaused(sender.tab?.url)),
       researchMode: settings.researchMode,
-      paramSets: [...params.values()],
     };
   }
 

@@ -1,13 +1,19 @@
 import { BLOCK_TAGS, SITE_ADAPTERS, SKIP_TAGS } from '../utils/blocks';
-import type { FingerprintParams } from '../utils/list-schema';
-import type { BlockFeatures, Finding } from '../utils/matcher';
-import { extractFeaturesInSteps } from './features-in-steps';
-import { type PackedBlockFeatures, packFingerprints } from './packed-fingerprints';
+import type { Finding } from '../utils/matcher';
+import {
+  MAX_BLOCKS_PER_LOOKUP,
+  MAX_LINK_CHARS,
+  MAX_LINKS_PER_BLOCK,
+  MAX_LOOKUP_CHARS,
+  MAX_TEXT_CHARS,
+} from './lookup-limits';
+import type { BlockText } from './messages';
 
 /**
  * Cuts the live page into blocks the way utils/blocks.ts cuts HTML for the CLI (a feed post found by
  * a site adapter is one block; elsewhere each block-level element is a block of its own inline
- * text), sends their features to the background and puts a warning before each flagged block.
+ * text), sends their text and links to the background, which extracts and matches their features
+ * (lib/messages.ts says why there), and puts a warning before each flagged block.
  *
  * Lessons from uBlock Origin: the MutationObserver callback only queues nodes; the work runs later
  * in small idle slices, and a block is read again only when its content changed. A page where
@@ -15,8 +21,8 @@ import { type PackedBlockFeatures, packFingerprints } from './packed-fingerprint
  *
  * Every step is bounded so that no page can make one slice long: added subtrees are walked a few
  * hundred elements at a time; a block is read (up to MAX_TEXT_CHARS and MAX_NODES_PER_BLOCK nodes)
- * and its features extracted in steps that resume in the next slice when time is up; lookups of
- * several slices travel in one message; answers are applied a slice at a time.
+ * in steps that resume in the next slice when time is up; lookups of several slices travel in one
+ * message of bounded size; answers are applied a slice at a time.
  * Text is read by walking the block, not with innerText, which lays out the page first (a 10 MB
  * text node took 170 ms) and can make the extension pay for the page's own layout.
  */
@@ -52,13 +58,8 @@ export type ScannerWindow = Window & Pick<typeof globalThis, 'HTMLElement' | 'Mu
 
 export interface ScannerOptions {
   window: ScannerWindow;
-  paramSets: readonly FingerprintParams[];
-  /**
-   * One result list per block, in order; rejects when the background cannot answer. Fingerprints
-   * come packed (lib/packed-fingerprints.ts) as soon as a block is read: the message is what costs,
-   * and a block's numbers waiting in the outbox were garbage to collect later.
-   */
-  lookup(blocks: PackedBlockFeatures[]): Promise<Finding[][]>;
+  /** One result list per block, in order; rejects when the background cannot answer. */
+  lookup(blocks: BlockText[]): Promise<Finding[][]>;
   report(report: PageReport): void;
   mountWarning: MountWarning;
   /** Failures are reported here instead of being thrown into the page. */
@@ -99,21 +100,13 @@ const DEFAULT_FLUSH_AFTER_MS = 100;
 export const MAX_NODES_PER_BLOCK = 50_000;
 /** Elements visited between two looks at the clock while walking an added subtree. */
 const WALK_STEP = 128;
-/** Nodes read, and characters of text whose features are extracted, between two looks at the clock. */
+/** Nodes read between two looks at the clock. */
 const READ_STEP = 256;
-const EXTRACT_STEP_CHARS = 8_192;
 /**
- * Bounds of the lookup request in lib/messages.ts, which the background enforces by refusing the
- * whole request. Repeated here because importing that module would bundle zod into every page;
- * tests/unit/content-scanner.test.ts checks the requests against the schema itself.
+ * A lookup is sent once its texts reach this many characters. Sending costs the page about 20 ns
+ * per character, so a message of this size stays a few milliseconds of a slice.
  */
-const MAX_BLOCKS_PER_LOOKUP = 200;
-export const MAX_TEXT_CHARS = 200_000;
-const MAX_FEATURE_ITEMS = 200;
-const MAX_FEATURE_ITEM_CHARS = 200;
-const MAX_LINK_CHARS = 2_048;
-const MAX_FINGERPRINTS_PER_BLOCK = 20_000;
-const MAX_FINGERPRINTS_PER_LOOKUP = 60_000;
+const FLUSH_CHARS = 64_000;
 const MAX_REPORTED_FINDINGS = 5_000;
 
 /**
@@ -161,12 +154,11 @@ interface Flag {
 
 interface Pending {
   block: HTMLElement;
-  hash: number;
-  features: PackedBlockFeatures;
-  fingerprints: number;
+  /** The block as read; `seen` holds this very object until the block is read differently. */
+  request: BlockText;
 }
 
-/** Reading a block and extracting its features, one step per next(): the block's Pending at the end. */
+/** Reading a block, one step per next(): the block's Pending at the end. */
 type BlockJob = Generator<void, Pending | null, void>;
 
 /** An added subtree being walked for candidates, resumable between slices. */
@@ -221,7 +213,7 @@ export class FifoSet<T> {
 
 /** What the scanner's own entries on the page's performance timeline are called. */
 export const TIMING = {
-  /** One slice of reading blocks and extracting their features, on the main thread. */
+  /** One slice of reading blocks and sending them, on the main thread. */
   scan: 'leakwatch:scan',
   /** Applying lookup answers: flags, warnings, blur, and later work of theirs (report, redraws). */
   apply: 'leakwatch:apply',
@@ -279,39 +271,14 @@ function createTimeline(perf: Performance): Timeline {
   };
 }
 
-function hashInto(h: number, text: string): number {
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return Math.imul(h, 0x01000193);
+function sameLinks(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((link, i) => link === b[i]);
 }
 
-/** FNV-1a of the text and links: only detects change, so 32 bits are plenty. */
-function hashBlock(text: string, links: readonly string[]): number {
-  // Each string hashed where it lies (a 1 MB block concatenated first cost 20 ms), a 0 between them.
-  let h = hashInto(0x811c9dc5, text);
-  for (const link of links) h = hashInto(h, link);
-  return h >>> 0;
-}
-
-/** Items within the request's bounds; nearly every block has none, so nothing is copied then. */
-function clampItems(items: string[], maxChars: number): string[] {
-  if (items.length === 0) return items;
-  return items.filter((t) => t.length <= maxChars).slice(0, MAX_FEATURE_ITEMS);
-}
-
-function packFeatures(block: HTMLElement, hash: number, f: BlockFeatures): Pending {
-  const fingerprints: Record<string, string> = {};
-  let count = 0;
-  for (const key in f.fingerprints) {
-    const values = f.fingerprints[key]!;
-    fingerprints[key] = packFingerprints(values);
-    count += values.length;
-  }
-  const features = {
-    hashtags: clampItems(f.hashtags, MAX_FEATURE_ITEM_CHARS),
-    urls: clampItems(f.urls, MAX_LINK_CHARS),
-    fingerprints,
-  };
-  return { block, hash, features, fingerprints: count };
+/** Links within the request's bounds; nearly every block has none, so nothing is copied then. */
+function clampLinks(links: string[]): string[] {
+  if (links.length === 0) return links;
+  return links.filter((t) => t.length <= MAX_LINK_CHARS).slice(0, MAX_LINKS_PER_BLOCK);
 }
 
 export function createContentScanner(options: ScannerOptions): ContentScanner {
@@ -331,14 +298,19 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   const roots = new FifoSet<Node>();
   const walks: Walk[] = [];
   const candidates = new FifoSet<Element>();
-  const seen = new WeakMap<Element, number>();
+  /**
+   * What each block held when last read. Kept as the strings themselves: comparing them is native,
+   * whereas hashing them in a content script, whose code the engine has not optimised yet, cost 18 of
+   * 199 ms of a 1 MB article's first scan. The page's own text nodes hold the same text.
+   */
+  const seen = new WeakMap<Element, BlockText>();
   const flagged = new Map<HTMLElement, Flag>();
   const hostBlocks = new WeakMap<Element, HTMLElement>();
   /** Open shadow roots of the page already observed. */
   const shadowRoots = new WeakSet<ShadowRoot>();
   /** Blocks read and waiting to be looked up together. */
   let outbox: Pending[] = [];
-  let outboxFingerprints = 0;
+  let outboxChars = 0;
   let outboxSince = 0;
   /** Lookup answers waiting to be applied. */
   const answers: { pending: Pending; findings: Finding[] }[] = [];
@@ -544,26 +516,21 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     return { text: parts.join(''), links };
   }
 
-  /** Features of a block whose content changed since it was last read; null when unchanged. */
+  /** The lookup of a block whose content changed since it was last read; null when unchanged. */
   function* prepare(block: HTMLElement): BlockJob {
     const { text: rawText, links: rawLinks } = yield* readBlock(block);
-    const text = rawText.trim();
-    const links = rawLinks.length > 1 ? [...new Set(rawLinks)] : rawLinks;
-    const hash = hashBlock(text, links);
-    if (seen.get(block) === hash) return null;
-    seen.set(block, hash);
+    // The line breaks around nested blocks are not counted while reading.
+    const text = (rawText.length > MAX_TEXT_CHARS ? rawText.slice(0, MAX_TEXT_CHARS) : rawText).trim();
+    const links = clampLinks(rawLinks.length > 1 ? [...new Set(rawLinks)] : rawLinks);
+    const last = seen.get(block);
+    if (last && last.text === text && sameLinks(last.links, links)) return null;
+    const request = { text, links };
+    seen.set(block, request);
     if (!text && links.length === 0) {
       if (flagged.has(block)) unflag(block);
       return null;
     }
-    const features = yield* extractFeaturesInSteps(
-      text,
-      links,
-      options.paramSets,
-      EXTRACT_STEP_CHARS,
-      MAX_FINGERPRINTS_PER_BLOCK,
-    );
-    return packFeatures(block, hash, features);
+    return { block, request };
   }
 
   function timed(work: () => void): void {
@@ -665,7 +632,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
 
   const applyOne = (p: Pending, findings: Finding[]) => {
     // A block that changed while the lookup was out has been queued again: its newer answer wins.
-    if (seen.get(p.block) !== p.hash || !p.block.isConnected) return;
+    if (seen.get(p.block) !== p.request || !p.block.isConnected) return;
     if (findings.length > 0) flag(p.block, findings);
     else unflag(p.block);
   };
@@ -714,7 +681,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     inFlight++;
     const sent = timeline.now();
     options
-      .lookup(batch.map((p) => p.features))
+      .lookup(batch.map((p) => p.request))
       .then(
         (results) => {
           timeline.measure(TIMING.lookup, sent);
@@ -727,8 +694,8 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
           timeline.measure(TIMING.apply, t0);
         },
         (error: unknown) => {
-          // Forget the hashes so the next change of these blocks is looked up again.
-          for (const p of batch) if (seen.get(p.block) === p.hash) seen.delete(p.block);
+          // Forget these reads so the next change of these blocks is looked up again.
+          for (const p of batch) if (seen.get(p.block) === p.request) seen.delete(p.block);
           options.onError(error);
         },
       )
@@ -744,14 +711,16 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     if (outbox.length === 0) return;
     send(outbox);
     outbox = [];
-    outboxFingerprints = 0;
+    outboxChars = 0;
   }
 
   function queueLookup(pending: Pending): void {
+    const chars = pending.request.text.length;
+    if (outboxChars + chars > MAX_LOOKUP_CHARS) flush();
     if (outbox.length === 0) outboxSince = win.performance.now();
     outbox.push(pending);
-    outboxFingerprints += pending.fingerprints;
-    if (outbox.length === MAX_BLOCKS_PER_LOOKUP || outboxFingerprints >= MAX_FINGERPRINTS_PER_LOOKUP) flush();
+    outboxChars += chars;
+    if (outbox.length === MAX_BLOCKS_PER_LOOKUP || outboxChars >= FLUSH_CHARS) flush();
   }
 
   /** The block being read, when a slice ran out of time in the middle of it. */

@@ -1,33 +1,39 @@
 import { z } from 'zod';
 import '../utils/list-schema'; // applies z.config({ jitless: true }) before any schema is built
+import {
+  MAX_BLOCKS_PER_LOOKUP,
+  MAX_LINK_CHARS,
+  MAX_LINKS_PER_BLOCK,
+  MAX_LOOKUP_CHARS,
+  MAX_TEXT_CHARS,
+} from './lookup-limits';
 
 /**
  * The one message protocol between content scripts, popup, options and the background.
  * Content scripts run next to hostile pages, so the background parses every request with these
- * schemas and answers `{ ok: false, error }` to anything else. Content scripts send features
- * extracted from a block, never the page text or the page URL.
+ * schemas and answers `{ ok: false, error }` to anything else.
+ *
+ * A lookup carries each block's text and links, never the page URL: features are extracted in the
+ * background, off the page's main thread. Sending fingerprints instead cost the page more than the
+ * text itself: Chromium serialises a message at about 20 ns per byte on the sender's thread, a 1 MB
+ * article's fingerprints packed in base64 took 1.13 MB, and computing them took the page another
+ * 50-80 ms. The text stays in the worker's memory for the lookup and is never stored or logged.
  */
 
-const MAX_BLOCKS_PER_LOOKUP = 200;
 const MAX_ENTRY_DETAILS = 100;
-const normalisedTag = z.string().min(1).max(200);
-const link = z.string().min(1).max(2_048);
-const fingerprintValue = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const link = z.string().min(1).max(MAX_LINK_CHARS);
 
-/** The same at most 20,000 values packed by lib/packed-fingerprints.ts (7 bytes each, in base64). */
-const packedFingerprints = z
-  .string()
-  .max(Math.ceil((20_000 * 7) / 3) * 4)
-  .regex(/^[A-Za-z0-9+/]*={0,2}$/);
-
-export const blockFeaturesSchema = z.strictObject({
-  hashtags: z.array(normalisedTag).max(200),
-  urls: z.array(link).max(200),
-  fingerprints: z.record(
-    z.string().max(64),
-    z.union([z.array(fingerprintValue).max(20_000), packedFingerprints]),
-  ),
+export const blockTextSchema = z.strictObject({
+  text: z.string().max(MAX_TEXT_CHARS),
+  links: z.array(link).max(MAX_LINKS_PER_BLOCK),
 });
+
+const lookupBlocks = z
+  .array(blockTextSchema)
+  .max(MAX_BLOCKS_PER_LOOKUP)
+  .refine((blocks) => blocks.reduce((sum, b) => sum + b.text.length, 0) <= MAX_LOOKUP_CHARS, {
+    message: `more than ${MAX_LOOKUP_CHARS} characters of text in one lookup`,
+  });
 
 export const findingSchema = z.strictObject({
   kind: z.enum(['hashtag', 'fingerprint', 'url']),
@@ -38,11 +44,11 @@ export const findingSchema = z.strictObject({
 });
 
 export const requestSchema = z.discriminatedUnion('type', [
-  /** Content script start-up: which fingerprint parameters to compute, and whether to scan at all. */
+  /** Content script start-up: whether to scan at all. */
   z.strictObject({ type: z.literal('hello') }),
   z.strictObject({
     type: z.literal('lookup'),
-    blocks: z.array(blockFeaturesSchema).max(MAX_BLOCKS_PER_LOOKUP),
+    blocks: lookupBlocks,
   }),
   /** The texts a warning shows for entries the page was flagged for (findings carry only ids). */
   z.strictObject({
@@ -76,7 +82,7 @@ export const requestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('clear-log') }),
 ]);
 
-export type BlockFeaturesMessage = z.infer<typeof blockFeaturesSchema>;
+export type BlockText = z.infer<typeof blockTextSchema>;
 export type FindingMessage = z.infer<typeof findingSchema>;
 export type Request = z.infer<typeof requestSchema>;
 export type RequestType = Request['type'];
@@ -93,11 +99,15 @@ export interface HelloReply {
   /** false when the user paused this site, or no list is loaded. */
   scan: boolean;
   researchMode: boolean;
-  paramSets: import('../utils/list-schema').FingerprintParams[];
 }
 
 export interface LookupReply {
   results: FindingMessage[][];
+  /**
+   * What warnings show of each entry found: sent with the findings, so that a warning is drawn once,
+   * complete, without asking for them (entry-details) and drawing again.
+   */
+  details: EntryDetails[];
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   newSigner,
   signedList,
   TEST_NOW,
+  TEST_PASSAGE,
   type TestListOptions,
   type TestSigner,
 } from './helpers/lists';
@@ -24,7 +25,6 @@ const BUNDLED_URL = `${EXT}/lists/default.lwl`;
 const BUNDLED_KEY_URL = `${EXT}/lists/default.pub`;
 const PAGE = 'https://news.example/story';
 const HOUR = 3_600_000;
-const FP_KEY = 'lw-shingle64-v1:5:4:40';
 
 const content = (tabId = 7, url = PAGE, frameId = 0): MessageSenderLike => ({
   id: fakeBrowser.runtime.id,
@@ -34,11 +34,8 @@ const content = (tabId = 7, url = PAGE, frameId = 0): MessageSenderLike => ({
 });
 const extensionPage: MessageSenderLike = { id: fakeBrowser.runtime.id, url: `${EXT}/options.html` };
 
-const block = (hashtags: string[], fingerprints: number[] = []) => ({
-  hashtags,
-  urls: [],
-  fingerprints: { [FP_KEY]: fingerprints },
-});
+const block = (text: string, links: string[] = []) => ({ text, links });
+
 const finding = {
   kind: 'hashtag' as const,
   listId: 'test-list',
@@ -107,26 +104,36 @@ describe('lists and lookups', () => {
     const bg = makeBackground();
     await bg.onInstalled();
     const hello = await ask<HelloReply>(bg, { type: 'hello' }, content());
-    expect(hello).toEqual({
-      scan: true,
-      researchMode: false,
-      paramSets: [{ algorithm: 'lw-shingle64-v1', k: 5, w: 4, bits: 40, threshold: 2, minWords: 0 }],
-    });
-    const { results } = await ask<LookupReply>(
+    expect(hello).toEqual({ scan: true, researchMode: false });
+    const words = TEST_PASSAGE.split(' ');
+    const { results, details } = await ask<LookupReply>(
       bg,
       {
         type: 'lookup',
-        blocks: [block(['testleaks']), block(['unrelated'], [11, 33]), block(['unrelated'], [11])],
+        blocks: [
+          block('Read it all: #TestLeaks'),
+          block(`as quoted: ${words.slice(0, 6).join(' ')}`),
+          block(`as quoted: ${words.slice(0, 5).join(' ')}`),
+          block('nothing to see', ['https://example.org/search?q=%23testleaks']),
+        ],
       },
       content(),
     );
     expect(results[0]).toEqual([
       expect.objectContaining({ kind: 'hashtag', listId: 'test-list', entry: 'test-leak' }),
     ]);
+    // Six words are two shingles of five, both in the list: the threshold is two.
     expect(results[1]).toEqual([
-      expect.objectContaining({ kind: 'fingerprint', strength: { matched: 2, total: 2 } }),
+      expect.objectContaining({ kind: 'fingerprint', strength: { matched: 2, total: 4 } }),
     ]);
     expect(results[2]).toEqual([]);
+    expect(results[3]).toEqual([expect.objectContaining({ kind: 'hashtag' })]);
+    // What the warnings show of the entry comes with the findings, once.
+    expect(details).toEqual([
+      expect.objectContaining({ listId: 'test-list', entry: 'test-leak', listVersion: 1 }),
+    ]);
+    const clean = await ask<LookupReply>(bg, { type: 'lookup', blocks: [block('#unrelated')] }, content());
+    expect(clean).toEqual({ results: [[]], details: [] });
   });
 
   it('works offline on first use: a lookup before any event waits for the packaged list', async () => {
@@ -166,7 +173,7 @@ describe('lists and lookups', () => {
     const restarted = makeBackground();
     const { results } = await ask<LookupReply>(
       restarted,
-      { type: 'lookup', blocks: [block(['testleaks'])] },
+      { type: 'lookup', blocks: [block('#testleaks')] },
       content(),
     );
     expect(results[0]).toHaveLength(1);
@@ -195,7 +202,7 @@ describe('lists and lookups', () => {
     const started = performance.now();
     const { results } = await ask<LookupReply>(
       restarted,
-      { type: 'lookup', blocks: [block(['testleaks'])] },
+      { type: 'lookup', blocks: [block('#testleaks')] },
       content(),
     );
     expect(results[0]).toHaveLength(1);
@@ -208,12 +215,12 @@ describe('lists and lookups', () => {
     const url = 'https://lists.example/other.lwl';
     files.serve(url, await list({ listId: 'other-list' }));
     const rebuilt = makeBackground({ build: { listUrl: url, publicKeys: [signer.publicKeyText] } });
-    await ask<LookupReply>(rebuilt, { type: 'lookup', blocks: [block(['testleaks'])] }, content());
+    await ask<LookupReply>(rebuilt, { type: 'lookup', blocks: [block('#testleaks')] }, content());
     const { subscriptions } = await ask<OptionsState>(rebuilt, { type: 'get-options' });
     expect(subscriptions.map((s) => s.origin)).toEqual(['build']);
     const { results } = await ask<LookupReply>(
       rebuilt,
-      { type: 'lookup', blocks: [block(['testleaks'])] },
+      { type: 'lookup', blocks: [block('#testleaks')] },
       content(),
     );
     expect(results[0]).toEqual([expect.objectContaining({ listId: 'other-list' })]);
@@ -261,7 +268,7 @@ describe('lists and lookups', () => {
     const bg = makeBackground();
     const { results } = await ask<LookupReply>(
       bg,
-      { type: 'lookup', blocks: [block(['testleaks'])] },
+      { type: 'lookup', blocks: [block('#testleaks')] },
       content(),
     );
     expect(results[0]).toHaveLength(1);
@@ -296,7 +303,7 @@ describe('lists and lookups', () => {
     expect(subscriptions[0]?.active?.version).toBe(1);
     const { results } = await ask<LookupReply>(
       bg,
-      { type: 'lookup', blocks: [block(['testleaks'])] },
+      { type: 'lookup', blocks: [block('#testleaks')] },
       content(),
     );
     expect(results[0]).toHaveLength(1);
@@ -357,6 +364,10 @@ describe('message checks', () => {
       {},
       { type: 'nope' },
       { type: 'lookup' },
+      { type: 'lookup', blocks: [{ text: 'x'.repeat(200_001), links: [] }] },
+      { type: 'lookup', blocks: [block('x'.repeat(150_000)), block('y'.repeat(150_000))] },
+      { type: 'lookup', blocks: [block('a', ['not-a-link'.repeat(300)])] },
+      { type: 'lookup', blocks: [{ text: 'a', links: [], hashtags: ['x'] }] },
       { type: 'hello', extra: 1 },
       { type: 'report', flaggedBlocks: -1, findings: [] },
       { type: 'report', flaggedBlocks: 1, findings: [finding], pageUrl: 'https://elsewhere.example/' },
@@ -462,7 +473,7 @@ describe('tabs, badge and research log', () => {
     expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(false);
     const { results } = await ask<LookupReply>(
       bg,
-      { type: 'lookup', blocks: [block(['testleaks'])] },
+      { type: 'lookup', blocks: [block('#testleaks')] },
       content(),
     );
     expect(results).toEqual([[]]);
@@ -506,7 +517,7 @@ describe('subscriptions', () => {
 
     const { results } = await ask<LookupReply>(
       bg,
-      { type: 'lookup', blocks: [block(['userleaks'])] },
+      { type: 'lookup', blocks: [block('#userleaks')] },
       content(),
     );
     expect(results[0]).toEqual([expect.objectContaining({ listId: 'user-list' })]);
@@ -520,7 +531,7 @@ describe('subscriptions', () => {
     });
     const after = await ask<LookupReply>(
       makeBackground(),
-      { type: 'lookup', blocks: [block(['userleaks'])] },
+      { type: 'lookup', blocks: [block('#userleaks')] },
       content(),
     );
     expect(after.results).toEqual([[]]);

@@ -15,23 +15,23 @@ import {
   TIMING,
   WARNING_TAG,
 } from '../../lib/content-scanner';
-import { requestSchema } from '../../lib/messages';
-import { type PackedBlockFeatures, unpackBlockFeatures } from '../../lib/packed-fingerprints';
+import { MAX_TEXT_CHARS } from '../../lib/lookup-limits';
+import { type BlockText, requestSchema } from '../../lib/messages';
 import type { FingerprintParams } from '../../utils/list-schema';
 import {
   type BlockFeatures,
   compileList,
   extractFeatures,
   type Finding,
-  matchFeatures,
   paramsKeyOf,
+  scanBlock,
 } from '../../utils/matcher';
 import { normaliseHashtag } from '../../utils/normalise';
 import { makeList } from './helpers/make-list';
 
 /**
- * The scanner on happy-dom pages, with the real feature extraction and the real matcher behind a
- * fake lookup. happy-dom implements innerText from computed styles (block boxes get line breaks,
+ * The scanner on happy-dom pages, with the background's real feature extraction and matcher behind
+ * a fake lookup. happy-dom implements innerText from computed styles (block boxes get line breaks,
  * display:none is left out), which is what these tests rely on; no textContent fallback is needed.
  */
 
@@ -60,9 +60,9 @@ interface Harness {
   win: ScannerWindow;
   doc: Document;
   scanner: ContentScanner;
-  /** What each lookup carried, unpacked; `requests` holds it as sent. */
+  /** The features of what each lookup carried; `requests` holds it as sent. */
   lookups: BlockFeatures[][];
-  requests: PackedBlockFeatures[][];
+  requests: BlockText[][];
   reports: PageReport[];
   errors: unknown[];
   mounted: { host: HTMLElement; block: HTMLElement; findings: readonly Finding[]; isPost: boolean }[];
@@ -103,12 +103,10 @@ function setup(url: string, html: string, overrides: Partial<ScannerOptions> = {
   };
   const scanner = createContentScanner({
     window: win,
-    paramSets: [PARAMS],
     lookup: async (blocks) => {
       h.requests.push(blocks);
-      const unpacked = blocks.map(unpackBlockFeatures);
-      h.lookups.push(unpacked);
-      return unpacked.map((b) => matchFeatures([LIST], b));
+      h.lookups.push(blocks.map((b) => extractFeatures(b.text, b.links, [PARAMS])));
+      return blocks.map((b) => scanBlock([LIST], b.text, b.links));
     },
     report: (r) => h.reports.push(r),
     mountWarning,
@@ -435,22 +433,27 @@ describe('content scanner', () => {
 
   it('keeps every request within the bounds the background enforces', async () => {
     const links = Array.from({ length: 300 }, (_, i) => `<a href="/l${i}">l${i}</a>`).join(' ');
-    const tags = Array.from({ length: 300 }, (_, i) => `#tag${i}`).join(' ');
-    const words = Array.from({ length: 25_000 }, (_, i) => `w${i}`).join(' ');
+    const longLink = `<a href="/${'x'.repeat(3_000)}">long</a>`;
+    const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
     const paragraphs = Array.from({ length: 250 }, (_, i) => `<p>Paragraph ${i}</p>`).join('');
+    // Three texts of about 150,000 characters: no two of them fit in one lookup.
+    const big = `<pre>${words(22_000)}</pre>`;
     const h = setup(
       'https://site.example/',
-      `<p>${links}</p><p>${tags}</p><pre>${words}</pre><p>#${'x'.repeat(300)}</p>${paragraphs}`,
+      `<p>${links} ${longLink}</p>${big}<p>short</p>${big}${big}${paragraphs}`,
       { sliceBlocks: 10_000, sliceMs: 10_000 },
     );
     h.scanner.start();
     await settle(h);
-    expect(allBlocks(h)).toHaveLength(254);
+    expect(allBlocks(h)).toHaveLength(255);
     for (const blocks of h.requests) {
       expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(true);
     }
-    expect(allBlocks(h)[0]?.urls).toHaveLength(200);
-    expect(allBlocks(h)[1]?.hashtags).toHaveLength(200);
+    const sent = h.requests.flat();
+    expect(sent[0]?.links).toHaveLength(200);
+    expect(sent[0]?.links.every((l) => l.length <= 2_048)).toBe(true);
+    expect(sent.filter((b) => b.text.length > 100_000)).toHaveLength(3);
+    expect(h.requests.length).toBeGreaterThanOrEqual(3);
   });
 
   it('takes every warning, flag and blur off the page when stopped', async () => {
@@ -501,20 +504,24 @@ describe('content scanner', () => {
       return counts;
     }
 
-    it('reads a giant block in steps across slices, up to its caps, and still flags it', async () => {
-      // 1 MB in one text node, starting with the hashtag: read up to MAX_TEXT_CHARS, features in
-      // steps of 8 KB, at most 20,000 fingerprints.
-      const h = setup('https://site.example/', '<p id="giant"></p>', { sliceMs: 0 });
-      const counts = countEntries(h);
+    it('reads a giant block up to its cap, sends it alone, and still flags it', async () => {
+      // The hashtag, 1,000 empty nested blocks, then 1 MB in one text node.
+      const h = setup('https://site.example/', '<p>before</p><div id="giant"></div><p>after</p>');
       const giant = h.doc.getElementById('giant')!;
-      giant.textContent = `#MacronLeaks ${'weather trains coffee queues market bread '.repeat(25_000)}`;
+      giant.append('#MacronLeaks ');
+      // Nested blocks only break the line, but those breaks count towards the cap too.
+      for (let i = 0; i < 1_000; i++) giant.append(h.doc.createElement('p'));
+      giant.append('weather trains coffee queues market bread '.repeat(25_000));
       h.scanner.start();
       await settle(h);
-      expect(allBlocks(h)).toHaveLength(1);
-      const [block] = allBlocks(h);
-      expect(block!.fingerprints[paramsKeyOf(PARAMS)]!.length).toBe(20_000);
-      // 20,000 fingerprints of 6-letter words need about 140,000 characters: 17 steps of 8 KB.
-      expect(counts.get(TIMING.scan)).toBeGreaterThanOrEqual(17);
+      const sent = h.requests.flat();
+      expect(sent).toHaveLength(3);
+      const text = sent.find((b) => b.text.startsWith('#MacronLeaks'))!.text;
+      expect(text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);
+      expect(text.length).toBeGreaterThan(MAX_TEXT_CHARS - 50);
+      for (const blocks of h.requests) {
+        expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(true);
+      }
       expect(giant.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
     });
 
@@ -570,7 +577,7 @@ describe('content scanner', () => {
     const h = setup('https://site.example/', `<p id="p">#MacronLeaks</p>`, {
       lookup: async (blocks) => {
         await gate;
-        return blocks.map((b) => matchFeatures([LIST], unpackBlockFeatures(b)));
+        return blocks.map((b) => scanBlock([LIST], b.text, b.links));
       },
     });
     h.scanner.start();

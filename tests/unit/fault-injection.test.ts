@@ -30,6 +30,7 @@ import {
   newSigner,
   signedList,
   TEST_NOW,
+  TEST_PASSAGE,
   type TestListOptions,
   type TestSigner,
 } from './helpers/lists';
@@ -56,7 +57,6 @@ const DELTA_PATH = `/pub/deltas/${BASE_VERSION}.lwd`;
 const MIRROR_PATH = '/mirror/list.lwl';
 const INSTALLED_AT = TEST_NOW;
 const PAGE = 'https://news.example/story';
-const FP_KEY = 'lw-shingle64-v1:5:4:40';
 /** The hang cases only: every other case runs with the production timeout. */
 const SHORT_TIMEOUT = 1_000;
 
@@ -935,9 +935,9 @@ async function runCase(c: Case, index: number): Promise<Row> {
     {
       type: 'lookup',
       blocks: [
-        { hashtags: ['testleaks'], urls: [], fingerprints: {} },
-        { hashtags: [], urls: [], fingerprints: { [FP_KEY]: [11, 33] } },
-        { hashtags: ['unrelated'], urls: [], fingerprints: {} },
+        { text: 'Read it all: #TestLeaks', links: [] },
+        { text: `as quoted: ${TEST_PASSAGE}`, links: [] },
+        { text: '#unrelated', links: [] },
       ],
     },
     content,

@@ -278,6 +278,17 @@ describe('createDetailsLoader', () => {
     return { requests, send };
   }
 
+  it('answers from details that came with the findings, without asking', async () => {
+    const { requests, send } = recordingSend();
+    const load = createDetailsLoader(send, () => {});
+    const ref = { listId: 'demo', entry: 'macronleaks-2017' };
+    expect(load.peek?.([ref])).toEqual([]);
+    load.remember?.([DETAILS]);
+    expect(load.peek?.([ref])).toEqual([DETAILS]);
+    expect(await load([ref])).toEqual([DETAILS]);
+    expect(requests).toEqual([]);
+  });
+
   it('asks for no more entries at once than the background accepts', async () => {
     const { requests, send } = recordingSend();
     const load = createDetailsLoader(send, () => {});

@@ -1,7 +1,8 @@
 import { formatPublicKey, generateKeyPair } from '../../../utils/ed25519';
 import { signList } from '../../../utils/envelope';
 import { encodeList } from '../../../utils/list-format';
-import type { DecodedList } from '../../../utils/list-schema';
+import type { DecodedList, FingerprintParams } from '../../../utils/list-schema';
+import { extractFeatures, paramsKeyOf } from '../../../utils/matcher';
 import { NORMALISER_VERSION } from '../../../utils/normalise';
 
 /** Real signed lists for tests: built and signed with the core, exactly as the CLI does. */
@@ -21,12 +22,26 @@ export interface TestListOptions {
   syncIntervalHours?: number;
   /** Normalised hashtags of the single entry. */
   hashtags?: string[];
-  /** Fingerprints of the single entry (sorted and made distinct here). */
+  /** Fingerprints of the single entry (sorted and made distinct here); TEST_PASSAGE's by default. */
   fingerprints?: number[];
   nextKeys?: string[];
 }
 
 export const TEST_NOW = Date.parse('2026-03-01T12:00:00Z');
+
+const PARAMS: FingerprintParams = {
+  algorithm: 'lw-shingle64-v1',
+  k: 5,
+  w: 4,
+  bits: 40,
+  threshold: 2,
+  minWords: 0,
+};
+
+/** The leaked text of test lists: a block quoting it is flagged. */
+export const TEST_PASSAGE = 'the treasurer asked that the second transfer be delayed until after the vote';
+const passageFingerprints =
+  extractFeatures(TEST_PASSAGE, [], [PARAMS]).fingerprints[paramsKeyOf(PARAMS)] ?? [];
 
 export async function newSigner(): Promise<TestSigner> {
   const pair = await generateKeyPair();
@@ -35,7 +50,7 @@ export async function newSigner(): Promise<TestSigner> {
 
 export function makeList(options: TestListOptions = {}): DecodedList {
   const fingerprints = Float64Array.from(
-    [...new Set(options.fingerprints ?? [11, 22, 33])].sort((a, b) => a - b),
+    [...new Set(options.fingerprints ?? passageFingerprints)].sort((a, b) => a - b),
   );
   return {
     meta: {
@@ -46,7 +61,7 @@ export function makeList(options: TestListOptions = {}): DecodedList {
       issuedAt: options.issuedAt ?? '2026-02-01T00:00:00Z',
       expiresAt: options.expiresAt ?? '2027-02-01T00:00:00Z',
       normaliserVersion: NORMALISER_VERSION,
-      fingerprint: { algorithm: 'lw-shingle64-v1', k: 5, w: 4, bits: 40, threshold: 2, minWords: 0 },
+      fingerprint: PARAMS,
       syncIntervalHours: options.syncIntervalHours ?? 6,
       publisher: {
         name: 'Test publisher',
