@@ -516,9 +516,13 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     return { text: parts.join(''), links };
   }
 
-  /** The lookup of a block whose content changed since it was last read; null when unchanged. */
   function* prepare(block: HTMLElement): BlockJob {
-    const { text: rawText, links: rawLinks } = yield* readBlock(block);
+    const { text, links } = yield* readBlock(block);
+    return pendingOf(block, text, links);
+  }
+
+  /** The lookup of a block whose content changed since it was last read; null when unchanged. */
+  function pendingOf(block: HTMLElement, rawText: string, rawLinks: string[]): Pending | null {
     // The line breaks around nested blocks are not counted while reading.
     const text = (rawText.length > MAX_TEXT_CHARS ? rawText.slice(0, MAX_TEXT_CHARS) : rawText).trim();
     const links = clampLinks(rawLinks.length > 1 ? [...new Set(rawLinks)] : rawLinks);
@@ -741,7 +745,16 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
 
   function startJob(candidate: Element): void {
     try {
-      if (isScannable(candidate)) job = prepare(candidate);
+      if (!isScannable(candidate)) return;
+      // Most paragraphs hold one text node and nothing else: nothing in them can be hidden or link
+      // anywhere, so their text is that node's, read at once instead of by a resumable walk.
+      const only = candidate.firstChild;
+      if (only && only === candidate.lastChild && only.nodeType === 3 && candidate.localName !== 'a') {
+        const pending = pendingOf(candidate, (only as Text).data, []);
+        if (pending) queueLookup(pending);
+      } else {
+        job = prepare(candidate);
+      }
     } catch (error) {
       options.onError(error);
     }
