@@ -158,8 +158,17 @@ interface Pending {
   request: BlockText;
 }
 
-/** Reading a block, one step per next(): the block's Pending at the end. */
-type BlockJob = Generator<void, Pending | null, void>;
+/** A block being read, resumable between slices. */
+interface Reading {
+  block: HTMLElement;
+  post: boolean;
+  /** The next node to read; null once the block is read. */
+  node: Node | null;
+  parts: string[];
+  links: string[];
+  chars: number;
+  nodes: number;
+}
 
 /** An added subtree being walked for candidates, resumable between slices. */
 interface Walk {
@@ -469,16 +478,37 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
    * left out. Outside posts, nested blocks are blocks of their own and only break the line. Reading
    * stops at MAX_TEXT_CHARS characters or MAX_NODES_PER_BLOCK nodes.
    */
-  function* readBlock(block: HTMLElement): Generator<void, { text: string; links: string[] }, void> {
-    const post = isPost(block);
-    const parts: string[] = [];
-    const links: string[] = [];
-    if (block.localName === 'a') pushHref(block, links);
-    let chars = 0;
-    let nodes = 0;
-    let node: Node | null = block.firstChild;
+  function startReading(block: HTMLElement): Reading {
+    const reading = {
+      block,
+      post: isPost(block),
+      node: block.firstChild,
+      parts: [],
+      links: [],
+      chars: 0,
+      nodes: 0,
+    };
+    if (block.localName === 'a') pushHref(block, reading.links);
+    return reading;
+  }
+
+  /**
+   * Reads READ_STEP more nodes of the block; true once it is read. A plain function over a state
+   * object, not a generator: the engine optimises it sooner, and a content script's code is cold on
+   * every page.
+   */
+  function continueReading(reading: Reading): boolean {
+    const { block, post, parts, links } = reading;
+    let { node, chars, nodes } = reading;
+    const pause = nodes + READ_STEP;
     while (node && nodes < MAX_NODES_PER_BLOCK && chars < MAX_TEXT_CHARS) {
-      if (++nodes % READ_STEP === 0) yield;
+      if (nodes === pause) {
+        reading.node = node;
+        reading.chars = chars;
+        reading.nodes = nodes;
+        return false;
+      }
+      nodes++;
       let enter = false;
       if (node.nodeType === 3) {
         // Whitespace as it is: feature extraction treats every run of it as one separator, and
@@ -513,12 +543,8 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       }
       node = node && node !== block ? node.nextSibling : null;
     }
-    return { text: parts.join(''), links };
-  }
-
-  function* prepare(block: HTMLElement): BlockJob {
-    const { text, links } = yield* readBlock(block);
-    return pendingOf(block, text, links);
+    reading.node = null;
+    return true;
   }
 
   /** The lookup of a block whose content changed since it was last read; null when unchanged. */
@@ -728,15 +754,15 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   }
 
   /** The block being read, when a slice ran out of time in the middle of it. */
-  let job: BlockJob | null = null;
+  let job: Reading | null = null;
 
   /** One step of the current block; one element's failure (an exotic custom element) must not stall the queue. */
-  function stepJob(current: BlockJob): void {
+  function stepJob(current: Reading): void {
     try {
-      const step = current.next();
-      if (!step.done) return;
+      if (!continueReading(current)) return;
       job = null;
-      if (step.value) queueLookup(step.value);
+      const pending = pendingOf(current.block, current.parts.join(''), current.links);
+      if (pending) queueLookup(pending);
     } catch (error) {
       job = null;
       options.onError(error);
@@ -753,7 +779,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
         const pending = pendingOf(candidate, (only as Text).data, []);
         if (pending) queueLookup(pending);
       } else {
-        job = prepare(candidate);
+        job = startReading(candidate);
       }
     } catch (error) {
       options.onError(error);
