@@ -222,7 +222,7 @@ export class FifoSet<T> {
 
 /** What the scanner's own entries on the page's performance timeline are called. */
 export const TIMING = {
-  /** One slice of reading blocks and sending them, on the main thread. */
+  /** The slices of one idle task: reading blocks and sending them, on the main thread. */
   scan: 'leakwatch:scan',
   /** Applying lookup answers: flags, warnings, blur, and later work of theirs (report, redraws). */
   apply: 'leakwatch:apply',
@@ -826,12 +826,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     const taskStart = timeline.now();
     try {
       for (;;) {
-        const t0 = timeline.now();
-        try {
-          scanSlice(t0);
-        } finally {
-          timeline.measure(TIMING.scan, t0);
-        }
+        scanSlice(timeline.now());
         const more =
           idle !== undefined &&
           !idle.didTimeout &&
@@ -840,6 +835,9 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
         if (stopped || !hasWork() || !more) break;
       }
     } finally {
+      // One entry per task, not per slice: each entry goes into the page's performance buffer and
+      // to its observers.
+      timeline.measure(TIMING.scan, taskStart);
       if (hasWork()) schedule();
       else notifyIdle();
     }
