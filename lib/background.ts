@@ -243,7 +243,7 @@ class BackgroundService implements Background {
   private readonly inFlight = new Map<string, Promise<SyncResult>>();
   private subscriptions: Subscription[] = [];
   private earlyRead: Promise<StoredList[]> | undefined;
-  /** Read in version 1's layout by open(); load() rewrites them. */
+  /** Read in an older layout by open(); load() rewrites them. */
   private legacy: StoredList[] = [];
 
   constructor(private readonly deps: BackgroundDeps) {
@@ -268,8 +268,8 @@ class BackgroundService implements Background {
     const early = this.earlyRead;
     this.earlyRead = undefined;
     const stored = (await early?.catch(() => null)) ?? (await store.readAllActive());
-    for (const { header, list } of stored)
-      this.lists.set(header.subId, { header, compiled: compileList(list) });
+    for (const { header, list, index } of stored)
+      this.lists.set(header.subId, { header, compiled: compileList(list, index) });
     this.legacy = stored.filter((s) => s.legacy);
     return store;
   }
@@ -290,8 +290,9 @@ class BackgroundService implements Background {
   }
 
   /**
-   * Lists stored in version 1's layout are rewritten once, before any sync of this worker can
-   * replace them; a failure leaves them readable as they are, to be rewritten at the next start.
+   * Lists stored in an older layout (version 1's chunks, no index or an older one) are rewritten
+   * once, before any sync of this worker can replace them; a failure leaves them readable as they
+   * are, to be rewritten at the next start.
    */
   private async rewriteLegacyLists(store: LeakwatchStore): Promise<void> {
     const legacy = this.legacy;
@@ -319,7 +320,8 @@ class BackgroundService implements Background {
     for (const sub of subscriptions) {
       if (this.lists.has(sub.id)) continue;
       const stored = await store.readActive(sub.id);
-      if (stored) this.lists.set(sub.id, { header: stored.header, compiled: compileList(stored.list) });
+      if (stored)
+        this.lists.set(sub.id, { header: stored.header, compiled: compileList(stored.list, stored.index) });
     }
     this.subscriptions = subscriptions;
   }

@@ -281,6 +281,32 @@ describe('lists and lookups', () => {
     db.close();
   });
 
+  it('rewrites a list stored without the index, and reads the index back next time', async () => {
+    await makeBackground().onInstalled();
+    const before = await openLeakwatchDb(dbName);
+    const [key] = await before.getAllKeys('fingerprints');
+    const { index: _index, ...record } = (await before.get('fingerprints', key!))!;
+    const size = record.fingerprints.size;
+    await before.put('fingerprints', { ...record, fingerprints: record.fingerprints.slice(0, 3 * 8) });
+    before.close();
+    expect(size).toBeGreaterThan(3 * 8);
+
+    const bg = makeBackground();
+    const { results } = await ask<LookupReply>(
+      bg,
+      { type: 'lookup', blocks: [block(['testleaks'], [11, 33])] },
+      content(),
+    );
+    expect(results[0]?.map((f) => f.kind).sort()).toEqual(['fingerprint', 'hashtag']);
+    await ask<OptionsState>(bg, { type: 'get-options' });
+
+    const db = await openLeakwatchDb(dbName);
+    const stored = await new LeakwatchStore(db).readActive(key![0]);
+    expect(stored).toMatchObject({ legacy: false, header: { gen: key![1] + 1 } });
+    expect(stored?.index).not.toBeNull();
+    db.close();
+  });
+
   it('keeps the list in use when an update fails, and shows why', async () => {
     const bg = makeBackground();
     await bg.onInstalled();
