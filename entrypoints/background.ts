@@ -45,4 +45,5 @@ export default defineBackground(() => {
   browser.storage.onChanged.addListener((_changes, area) => {
     if (area === 'managed') logFailure(background.onManagedChanged());
   });
+  performance.mark('leakwatch:worker-listening');
 });

@@ -268,8 +268,10 @@ class BackgroundService implements Background {
     const early = this.earlyRead;
     this.earlyRead = undefined;
     const stored = (await early?.catch(() => null)) ?? (await store.readAllActive());
+    performance.mark('leakwatch:worker-lists-read');
     for (const { header, list, index } of stored)
       this.lists.set(header.subId, { header, compiled: compileList(list, index) });
+    performance.mark('leakwatch:worker-lists-compiled');
     this.legacy = stored.filter((s) => s.legacy);
     return store;
   }
