@@ -1,6 +1,6 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from 'idb';
 import type { DecodedList, ListMeta } from '../utils/list-schema';
-import { type FingerprintIndex, INDEX_FORMAT, indexFingerprints, indexLengths } from '../utils/matcher';
+import { INDEX_FORMAT, indexLengths, indexList, type ListIndex } from '../utils/matcher';
 import type { LogRecord } from './messages';
 
 /**
@@ -15,7 +15,7 @@ import type { LogRecord } from './messages';
  * and the Rice-coded payload (2.7 MB, read in ~20 ms as a Blob) then needs ~50 ms of decoding in
  * a worker whose code the JIT has not warmed up yet. The matcher's index of them (bucket directory
  * and filter, 2.5 MB for 1M) follows them in the same Blob: reading it back costs a fresh worker
- * ~10 ms, building it again ~35 ms.
+ * ~10 ms, building it again ~30 ms.
  */
 
 export const DB_NAME = 'leakwatch';
@@ -51,8 +51,9 @@ interface FingerprintsRecord {
   subId: string;
   gen: number;
   fingerprints: Blob;
-  /** Absent in records written before the index was stored. */
+  /** The INDEX_FORMAT of the rest of the index; both absent in records written before it was stored. */
   index?: string;
+  hashtagKeys?: string[][];
 }
 
 export interface ActivePointer {
@@ -93,7 +94,7 @@ export interface StoredList {
   header: GenerationHeader;
   list: DecodedList;
   /** The matcher's index, when it was stored in the current format. */
-  index: FingerprintIndex | null;
+  index: ListIndex | null;
   /**
    * Stored in an older layout (version 1's chunks, or without the current index): rewrite it
    * (rewriteLegacy) to start faster next time.
@@ -279,7 +280,7 @@ interface Found {
 
 const GENERATION_STORES = ['generations', 'fingerprints', 'chunks'] as const;
 
-function fingerprintsBlob(list: DecodedList, index: FingerprintIndex): Blob {
+function fingerprintsBlob(list: DecodedList, index: ListIndex): Blob {
   const parts: ArrayBufferView<ArrayBuffer>[] = list.fingerprints.map(
     (values) => values as Float64Array<ArrayBuffer>,
   );
@@ -302,21 +303,22 @@ function readRecord(
   meta: ListMeta,
   record: FingerprintsRecord,
   buffer: ArrayBuffer,
-): { fingerprints: Float64Array[]; index: FingerprintIndex | null } {
+): { fingerprints: Float64Array[]; index: ListIndex | null } {
   const count = meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
   if (buffer.byteLength < count * 8) throw new Error(`stored list ${meta.listId} is cut short`);
   const fingerprints = splitFingerprints(meta, new Float64Array(buffer, 0, count));
+  const { hashtagKeys } = record;
+  if (record.index !== INDEX_FORMAT || hashtagKeys === undefined) return { fingerprints, index: null };
   const lengths = indexLengths(count, meta.fingerprint.bits);
-  const indexed = record.index === INDEX_FORMAT;
-  if (indexed && buffer.byteLength !== (count + (lengths.bucketStart + lengths.filter) / 2) * 8)
+  const filterAt = (count * 2 + lengths.bucketStart) * 4;
+  if (buffer.byteLength !== filterAt + lengths.filter * 4)
     throw new Error(`stored list ${meta.listId} is cut short`);
-  if (!indexed) return { fingerprints, index: null };
-  const filterAt = count * 8 + lengths.bucketStart * 4;
   return {
     fingerprints,
     index: {
       bucketStart: new Uint32Array(buffer, count * 8, lengths.bucketStart),
       filter: new Uint32Array(buffer, filterAt, lengths.filter),
+      hashtagKeys,
     },
   };
 }
@@ -453,10 +455,16 @@ export class LeakwatchStore {
 
   private async writeGeneration(header: GenerationHeader, list: DecodedList): Promise<void> {
     // Built first (~20 ms for 1M): a transaction started before would hold its stores meanwhile.
-    const blob = fingerprintsBlob(list, indexFingerprints(list));
+    const index = indexList(list);
+    const record = {
+      subId: header.subId,
+      gen: header.gen,
+      fingerprints: fingerprintsBlob(list, index),
+      index: INDEX_FORMAT,
+      hashtagKeys: index.hashtagKeys,
+    };
     const tx = this.db.transaction(GENERATION_STORES, 'readwrite');
     const fingerprints = tx.objectStore('fingerprints');
-    const record = { subId: header.subId, gen: header.gen, fingerprints: blob, index: INDEX_FORMAT };
     await writeAll(tx, (track) => {
       // A version 1 generation that was never switched to can have left chunks under this number.
       track(tx.objectStore('chunks').delete(generationRange(header.subId, header.gen)));

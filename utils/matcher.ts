@@ -1,6 +1,6 @@
 import { hashtagsInLink, hostCandidates, parseLink, parseUrlPattern, pathMatches, urlsInText } from './links';
 import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
-import { normaliseHashtag } from './normalise';
+import { NORMALISER_VERSION, normaliseHashtag } from './normalise';
 import { fingerprintsOfLanes } from './shingle';
 import { scanText } from './text-scan';
 
@@ -78,20 +78,24 @@ export function paramsKeyOf(p: FingerprintParams): string {
 }
 
 /**
- * The parts of a compiled list that depend on the fingerprints alone, kept next to them in
- * IndexedDB: a restarted worker reads them back instead of rebuilding them (lib/store.ts), and
- * rebuilding them was most of its compileList time (~25 ms of loops over 1M values, cold JIT).
+ * What compileList derives from a list at some cost, kept next to it in IndexedDB: a restarted
+ * worker reads it back instead of building it again (lib/store.ts). Building the directory and the
+ * filter takes ~25 ms of loops over 1M values in a worker the JIT has not warmed up, and the
+ * hashtags' keys ~5 ms more (the normaliser's tables, then a few microseconds per tag).
  */
-export interface FingerprintIndex {
+export interface ListIndex {
   bucketStart: Uint32Array;
   filter: Uint32Array;
+  /** normaliseHashtag() of meta.entries[e].hashtags[t], at [e][t]. */
+  hashtagKeys: string[][];
 }
 
 /**
- * Names the layout of a FingerprintIndex: change it with anything that changes what
- * bucketDirectory or bloomFilter build (sizes, hashing), and stored indexes are rebuilt, not misread.
+ * Names the layout of a ListIndex: change it with anything that changes what bucketDirectory or
+ * bloomFilter build (sizes, hashing), and stored indexes are built again, not misread. Hashtag keys
+ * depend on the normaliser, whose version it carries.
  */
-export const INDEX_FORMAT = 'lw-index-1';
+export const INDEX_FORMAT = `lw-index-1/${NORMALISER_VERSION}`;
 
 /** Lengths of the index arrays of `count` fingerprints of `bits` bits: what a stored index must have. */
 export function indexLengths(count: number, bits: number): { bucketStart: number; filter: number } {
@@ -101,39 +105,49 @@ export function indexLengths(count: number, bits: number): { bucketStart: number
   };
 }
 
-/** What compileList would build from these fingerprints, to be stored with them. */
-export function indexFingerprints(list: DecodedList): FingerprintIndex {
+/** What compileList would build from this list, to be stored with it. */
+export function indexList(list: DecodedList): ListIndex {
   const { bits } = list.meta.fingerprint;
   const sorted =
     list.fingerprints.length === 1 ? list.fingerprints[0]! : mergeEntries(list.fingerprints).values;
-  return { bucketStart: bucketDirectory(sorted, bits), filter: bloomFilter(sorted, bits) };
+  return {
+    bucketStart: bucketDirectory(sorted, bits),
+    filter: bloomFilter(sorted, bits),
+    hashtagKeys: list.meta.entries.map((entry) => entry.hashtags.map(normaliseHashtag)),
+  };
 }
 
-/** `index`, when given, is taken to be indexFingerprints(list) if its lengths and total fit. */
-export function compileList(list: DecodedList, index: FingerprintIndex | null = null): CompiledList {
+function fitsList(index: ListIndex, meta: ListMeta, count: number): boolean {
+  const lengths = indexLengths(count, meta.fingerprint.bits);
+  return (
+    index.bucketStart.length === lengths.bucketStart &&
+    index.bucketStart[lengths.bucketStart - 1] === count &&
+    index.filter.length === lengths.filter &&
+    index.hashtagKeys.length === meta.entries.length &&
+    meta.entries.every((entry, e) => index.hashtagKeys[e]?.length === entry.hashtags.length)
+  );
+}
+
+/** `index`, when given, is taken to be indexList(list) if its lengths fit. */
+export function compileList(list: DecodedList, index: ListIndex | null = null): CompiledList {
   const { meta } = list;
   const { bits } = meta.fingerprint;
   const { values: fingerprints, owners: fingerprintEntry } =
     list.fingerprints.length === 1
       ? { values: list.fingerprints[0]!, owners: null }
       : mergeEntries(list.fingerprints);
-  const lengths = indexLengths(fingerprints.length, bits);
-  const usable =
-    index !== null &&
-    index.bucketStart.length === lengths.bucketStart &&
-    index.bucketStart[lengths.bucketStart - 1] === fingerprints.length &&
-    index.filter.length === lengths.filter;
-  const bucketStart = usable ? index.bucketStart : bucketDirectory(fingerprints, bits);
-  const filter = usable ? index.filter : bloomFilter(fingerprints, bits);
+  const usable = index !== null && fitsList(index, meta, fingerprints.length) ? index : null;
+  const bucketStart = usable?.bucketStart ?? bucketDirectory(fingerprints, bits);
+  const filter = usable?.filter ?? bloomFilter(fingerprints, bits);
   const inverseBucketWidth = 1 / 2 ** (bits - directoryBits(fingerprints.length, bits));
   const filterBlockWidth = 2 ** (bits - filterBlockBits(fingerprints.length, bits));
   const hashtags = new Map<string, { entry: number; spelling: string }[]>();
   const urlPatterns = new Map<string, { path: string; entry: number }[]>();
   meta.entries.forEach((entry, i) => {
-    for (const tag of entry.hashtags) {
-      const key = normaliseHashtag(tag);
+    entry.hashtags.forEach((tag, t) => {
+      const key = usable ? usable.hashtagKeys[i]![t]! : normaliseHashtag(tag);
       if (key) hashtags.set(key, [...(hashtags.get(key) ?? []), { entry: i, spelling: tag }]);
-    }
+    });
     for (const text of entry.urlPatterns) {
       const pattern = parseUrlPattern(text);
       if (pattern)

@@ -285,7 +285,7 @@ describe('lists and lookups', () => {
     await makeBackground().onInstalled();
     const before = await openLeakwatchDb(dbName);
     const [key] = await before.getAllKeys('fingerprints');
-    const { index: _index, ...record } = (await before.get('fingerprints', key!))!;
+    const { index: _index, hashtagKeys: _keys, ...record } = (await before.get('fingerprints', key!))!;
     const size = record.fingerprints.size;
     await before.put('fingerprints', { ...record, fingerprints: record.fingerprints.slice(0, 3 * 8) });
     before.close();

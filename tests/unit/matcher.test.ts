@@ -5,11 +5,11 @@ import {
   compileList,
   extractFeatures,
   INDEX_FORMAT,
-  indexFingerprints,
+  indexList,
   matchFeatures,
   scanBlock,
 } from '../../utils/matcher';
-import { tokenise } from '../../utils/normalise';
+import { normaliseHashtag, tokenise } from '../../utils/normalise';
 import { shingleFingerprints } from '../../utils/shingle';
 import { makeList } from './helpers/make-list';
 
@@ -218,28 +218,32 @@ describe('stored index', () => {
     ['two entries', entries],
   ])('compiles %s from a stored index to what it would build', (_name, sets) => {
     const list = listOf(sets);
-    const index = indexFingerprints(list);
+    const index = indexList(list);
     const compiled = compileList(list, index);
     expect(compiled).toEqual(compileList(list));
     expect(compiled.filter).toBe(index.filter);
     expect(compiled.bucketStart).toBe(index.bucketStart);
+    const tagged = compiled.hashtags.get(normaliseHashtag('#MACRONLEAKS'));
+    expect(tagged?.map((hit) => hit.entry)).toEqual(sets.map((_set, e) => e));
   });
 
   it('rebuilds an index that does not fit the list', () => {
     const list = listOf([entries[0]!]);
-    const other = indexFingerprints(listOf([entries[0]!.subarray(0, 100)]));
-    const short = { ...indexFingerprints(list), filter: new Uint32Array(16) };
-    expect(compileList(list, other)).toEqual(compileList(list));
-    expect(compileList(list, short)).toEqual(compileList(list));
-    expect(compileList(list, short).filter).not.toBe(short.filter);
+    const other = indexList(listOf([entries[0]!.subarray(0, 100)]));
+    const short = { ...indexList(list), filter: new Uint32Array(16) };
+    const tagless = { ...indexList(list), hashtagKeys: [[]] };
+    for (const index of [other, short, tagless]) {
+      expect(compileList(list, index)).toEqual(compileList(list));
+      expect(compileList(list, index).filter).not.toBe(index.filter);
+    }
   });
 
   // Indexes stored by one version are read by the next: what they hold may only change with INDEX_FORMAT.
   it('builds the index of INDEX_FORMAT', () => {
-    const index = indexFingerprints(listOf(entries));
+    const index = indexList(listOf(entries));
     const digest = createHash('sha256').update(index.bucketStart).update(index.filter).digest('hex');
     expect([INDEX_FORMAT, index.bucketStart.length, index.filter.length, digest]).toEqual([
-      'lw-index-1',
+      'lw-index-1/1',
       2049,
       8192,
       '35623bda7d9446800d590dce669272bf76037b86bab1ee1bc69762e9121a1a2a',

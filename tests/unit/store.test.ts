@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptySyncState, LeakwatchStore, StorageFullError } from '../../lib/store';
-import { indexFingerprints } from '../../utils/matcher';
+import { indexList } from '../../utils/matcher';
 import { openFreshDb, quotaAfter } from './helpers/db';
 import { makeList } from './helpers/lists';
 
@@ -42,7 +42,7 @@ describe('LeakwatchStore generations', () => {
     expect(stored?.legacy).toBe(false);
     expect(Array.from(stored!.list.fingerprints[0]!)).toEqual(many);
     expect(Array.from(stored!.list.fingerprints[1]!)).toEqual([2, 4, 8]);
-    expect(stored?.index).toEqual(indexFingerprints(list.list));
+    expect(stored?.index).toEqual(indexList(list.list));
     expect(await store.readAllActive()).toEqual([stored]);
   });
 
