@@ -23,6 +23,7 @@ import {
   type GenerationHeader,
   type LeakwatchDatabase,
   LeakwatchStore,
+  type Settings,
   type StoredList,
   type SyncState,
 } from './store';
@@ -93,6 +94,8 @@ export interface BackgroundDeps {
    * evaluated (lib/early-read.ts); used once, by the first load of this worker.
    */
   earlyRead?: Promise<StoredList[]>;
+  /** The settings, read along with the lists (lib/early-read.ts). */
+  earlySettings?: Promise<Settings>;
   build: BuildConfig;
 }
 
@@ -246,10 +249,31 @@ class BackgroundService implements Background {
   /** Read in an older layout by open(); load() rewrites them. */
   private legacy: StoredList[] = [];
 
+  /**
+   * The settings as last read or written (null: not known). Only this worker's handlers change them,
+   * each replacing this with what it wrote, so a lookup need not ask IndexedDB every time.
+   */
+  private knownSettings: Promise<Settings | null>;
+
   constructor(private readonly deps: BackgroundDeps) {
     this.browser = deps.browser;
     this.tabs = new TabStates(deps.browser.storage.session);
     this.earlyRead = deps.earlyRead;
+    this.knownSettings = deps.earlySettings?.catch(() => null) ?? Promise.resolve(null);
+  }
+
+  private async settings(): Promise<Settings> {
+    const before = this.knownSettings;
+    const known = await before;
+    if (known) return known;
+    const read = this.database().then((store) => store.getSettings());
+    // Unless a write came meanwhile: this read may have been asked for before it.
+    if (this.knownSettings === before) this.knownSettings = read.catch(() => null);
+    return read;
+  }
+
+  private async updateSettings(store: LeakwatchStore, change: Partial<Settings>): Promise<void> {
+    this.knownSettings = Promise.resolve(await store.updateSettings(change));
   }
 
   // ---- loading -------------------------------------------------------------------------------
@@ -528,14 +552,14 @@ class BackgroundService implements Background {
       const sites = new Set((await store.getSettings()).pausedSites);
       if (request.paused) sites.add(host);
       else sites.delete(host);
-      await store.updateSettings({ pausedSites: [...sites].sort() });
+      await this.updateSettings(store, { pausedSites: [...sites].sort() });
       return this.optionsState();
     },
     'get-options': () => this.optionsState(),
     'add-subscription': (request) => this.addSubscription(request),
     'remove-subscription': (request) => this.removeSubscription(request.id),
     'set-research-mode': async (request) => {
-      await (await this.store()).updateSettings({ researchMode: request.on });
+      await this.updateSettings(await this.store(), { researchMode: request.on });
       return this.optionsState();
     },
     'clear-log': async () => {
@@ -546,7 +570,7 @@ class BackgroundService implements Background {
 
   private async isPaused(url: string | undefined): Promise<boolean> {
     const host = hostOf(url);
-    return host !== null && (await (await this.database()).getSettings()).pausedSites.includes(host);
+    return host !== null && (await this.settings()).pausedSites.includes(host);
   }
 
   /** Texts of one entry for a warning; several subscriptions may carry the list: the newest wins. */
@@ -563,7 +587,7 @@ class BackgroundService implements Background {
 
   private async hello(sender: MessageSenderLike): Promise<HelloReply> {
     await this.listsReady();
-    const settings = await (await this.database()).getSettings();
+    const settings = await this.settings();
     const params = new Map(
       [...this.lists.values()].map(({ compiled }) => [compiled.paramsKey, compiled.params]),
     );

@@ -1,4 +1,4 @@
-import { LeakwatchStore, openLeakwatchDb, type StoredList } from './store';
+import { LeakwatchStore, openLeakwatchDb, type Settings, type StoredList } from './store';
 
 /**
  * Imported first by the background entry, so that the lists' read is asked for before the worker's
@@ -16,5 +16,11 @@ export const earlyDb = openLeakwatchDb();
 export const earlyLists: Promise<StoredList[]> = earlyDb.then((opened) =>
   new LeakwatchStore(opened).readAllActive(),
 );
-// The background falls back to reading the lists itself; nothing may go unhandled meanwhile.
+/** Read alongside: a restarted worker's first lookup needs them too (is the site paused?). */
+export const earlySettings: Promise<Settings> = earlyDb.then((opened) =>
+  new LeakwatchStore(opened).getSettings(),
+);
+
+// The background falls back to reading these itself; nothing may go unhandled meanwhile.
 earlyLists.catch(() => undefined);
+earlySettings.catch(() => undefined);

@@ -496,6 +496,24 @@ describe('tabs, badge and research log', () => {
     await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: false });
     expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(true);
   });
+
+  it('does not scan a paused site after a restart, whether its settings were read early or not', async () => {
+    const bg = makeBackground();
+    await bg.onInstalled();
+    await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: true });
+    const early = () => openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).getSettings());
+    const lookup = { type: 'lookup', blocks: [block(['testleaks'])] };
+    const failed = () => Promise.reject(new Error('gone'));
+    for (const earlySettings of [early, failed, () => undefined]) {
+      const restarted = makeBackground({ earlySettings: earlySettings() });
+      expect((await ask<LookupReply>(restarted, lookup, content())).results).toEqual([[]]);
+      expect((await ask<HelloReply>(restarted, { type: 'hello' }, content())).scan).toBe(false);
+    }
+    const restarted = makeBackground({ earlySettings: early() });
+    await ask(restarted, { type: 'lookup', blocks: [block(['testleaks'])] }, content());
+    await ask(restarted, { type: 'set-site-paused', host: 'news.example', paused: false });
+    expect((await ask<LookupReply>(restarted, lookup, content())).results[0]).toHaveLength(1);
+  });
 });
 
 describe('subscriptions', () => {
