@@ -44,14 +44,14 @@ interface ChunkRecord {
 }
 
 /**
- * Every entry's fingerprints, one after the other (meta.entries[i].fingerprintCount each), then,
- * if `index` names the current INDEX_FORMAT, the index's bucketStart and filter arrays.
+ * Every entry's fingerprints, one after the other (meta.entries[i].fingerprintCount each), then the
+ * matcher's index: its bucketStart and filter arrays in the Blob, its hashtag keys beside it.
  */
 interface FingerprintsRecord {
   subId: string;
   gen: number;
   fingerprints: Blob;
-  /** The INDEX_FORMAT of the rest of the index; both absent in records written before it was stored. */
+  /** The index's INDEX_FORMAT; this and hashtagKeys are absent in records written before it was kept. */
   index?: string;
   hashtagKeys?: string[][];
 }
