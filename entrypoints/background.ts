@@ -3,7 +3,7 @@ import '../lib/early-read';
 import browser, { type Runtime } from 'webextension-polyfill';
 import { defineBackground } from 'wxt/utils/define-background';
 import { createBackground } from '../lib/background';
-import { earlyDb, earlyLists } from '../lib/early-read';
+import { earlyDb, earlyLists, earlySettings } from '../lib/early-read';
 import { openOnboardingIfNeeded } from '../lib/host-access';
 import { openLeakwatchDb } from '../lib/store';
 import { buildConfigFromEnv } from '../lib/subscriptions';
@@ -21,6 +21,7 @@ export default defineBackground(() => {
     random: () => Math.random(),
     openDb: () => earlyDb.catch(() => openLeakwatchDb()),
     earlyRead: earlyLists,
+    earlySettings,
     build: buildConfigFromEnv({
       listUrl: import.meta.env.WXT_LEAKWATCH_LIST_URL,
       publicKeys: import.meta.env.WXT_LEAKWATCH_PUBKEYS,
@@ -45,4 +46,5 @@ export default defineBackground(() => {
   browser.storage.onChanged.addListener((_changes, area) => {
     if (area === 'managed') logFailure(background.onManagedChanged());
   });
+  performance.mark('leakwatch:worker-listening');
 });

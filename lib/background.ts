@@ -22,6 +22,7 @@ import {
   type GenerationHeader,
   type LeakwatchDatabase,
   LeakwatchStore,
+  type Settings,
   type StoredList,
   type SyncState,
 } from './store';
@@ -92,6 +93,8 @@ export interface BackgroundDeps {
    * evaluated (lib/early-read.ts); used once, by the first load of this worker.
    */
   earlyRead?: Promise<StoredList[]>;
+  /** The settings, read along with the lists (lib/early-read.ts). */
+  earlySettings?: Promise<Settings>;
   build: BuildConfig;
 }
 
@@ -242,13 +245,34 @@ class BackgroundService implements Background {
   private readonly inFlight = new Map<string, Promise<SyncResult>>();
   private subscriptions: Subscription[] = [];
   private earlyRead: Promise<StoredList[]> | undefined;
-  /** Read in version 1's layout by open(); load() rewrites them. */
+  /** Read in an older layout by open(); load() rewrites them. */
   private legacy: StoredList[] = [];
+
+  /**
+   * The settings as last read or written (null: not known). Only this worker's handlers change them,
+   * each replacing this with what it wrote, so a lookup need not ask IndexedDB every time.
+   */
+  private knownSettings: Promise<Settings | null>;
 
   constructor(private readonly deps: BackgroundDeps) {
     this.browser = deps.browser;
     this.tabs = new TabStates(deps.browser.storage.session);
     this.earlyRead = deps.earlyRead;
+    this.knownSettings = deps.earlySettings?.catch(() => null) ?? Promise.resolve(null);
+  }
+
+  private async settings(): Promise<Settings> {
+    const before = this.knownSettings;
+    const known = await before;
+    if (known) return known;
+    const read = this.database().then((store) => store.getSettings());
+    // Unless a write came meanwhile: this read may have been asked for before it.
+    if (this.knownSettings === before) this.knownSettings = read.catch(() => null);
+    return read;
+  }
+
+  private async updateSettings(store: LeakwatchStore, change: Partial<Settings>): Promise<void> {
+    this.knownSettings = Promise.resolve(await store.updateSettings(change));
   }
 
   // ---- loading -------------------------------------------------------------------------------
@@ -267,8 +291,10 @@ class BackgroundService implements Background {
     const early = this.earlyRead;
     this.earlyRead = undefined;
     const stored = (await early?.catch(() => null)) ?? (await store.readAllActive());
-    for (const { header, list } of stored)
-      this.lists.set(header.subId, { header, compiled: compileList(list) });
+    performance.mark('leakwatch:worker-lists-read');
+    for (const { header, list, index } of stored)
+      this.lists.set(header.subId, { header, compiled: compileList(list, index) });
+    performance.mark('leakwatch:worker-lists-compiled');
     this.legacy = stored.filter((s) => s.legacy);
     return store;
   }
@@ -289,8 +315,9 @@ class BackgroundService implements Background {
   }
 
   /**
-   * Lists stored in version 1's layout are rewritten once, before any sync of this worker can
-   * replace them; a failure leaves them readable as they are, to be rewritten at the next start.
+   * Lists stored in an older layout (version 1's chunks, no index or an older one) are rewritten
+   * once, before any sync of this worker can replace them; a failure leaves them readable as they
+   * are, to be rewritten at the next start.
    */
   private async rewriteLegacyLists(store: LeakwatchStore): Promise<void> {
     const legacy = this.legacy;
@@ -318,7 +345,8 @@ class BackgroundService implements Background {
     for (const sub of subscriptions) {
       if (this.lists.has(sub.id)) continue;
       const stored = await store.readActive(sub.id);
-      if (stored) this.lists.set(sub.id, { header: stored.header, compiled: compileList(stored.list) });
+      if (stored)
+        this.lists.set(sub.id, { header: stored.header, compiled: compileList(stored.list, stored.index) });
     }
     this.subscriptions = subscriptions;
   }
@@ -524,14 +552,14 @@ class BackgroundService implements Background {
       const sites = new Set((await store.getSettings()).pausedSites);
       if (request.paused) sites.add(host);
       else sites.delete(host);
-      await store.updateSettings({ pausedSites: [...sites].sort() });
+      await this.updateSettings(store, { pausedSites: [...sites].sort() });
       return this.optionsState();
     },
     'get-options': () => this.optionsState(),
     'add-subscription': (request) => this.addSubscription(request),
     'remove-subscription': (request) => this.removeSubscription(request.id),
     'set-research-mode': async (request) => {
-      await (await this.store()).updateSettings({ researchMode: request.on });
+      await this.updateSettings(await this.store(), { researchMode: request.on });
       return this.optionsState();
     },
     'clear-log': async () => {
@@ -542,7 +570,7 @@ class BackgroundService implements Background {
 
   private async isPaused(url: string | undefined): Promise<boolean> {
     const host = hostOf(url);
-    return host !== null && (await (await this.database()).getSettings()).pausedSites.includes(host);
+    return host !== null && (await this.settings()).pausedSites.includes(host);
   }
 
   /** Texts of one entry for a warning; several subscriptions may carry the list: the newest wins. */
@@ -559,7 +587,7 @@ class BackgroundService implements Background {
 
   private async hello(sender: MessageSenderLike): Promise<HelloReply> {
     await this.listsReady();
-    const settings = await (await this.database()).getSettings();
+    const settings = await this.settings();
     return {
       scan: this.lists.size > 0 && !(await this.isPaused(sender.tab?.url)),
       researchMode: settings.researchMode,

@@ -1,5 +1,6 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from 'idb';
 import type { DecodedList, ListMeta } from '../utils/list-schema';
+import { INDEX_FORMAT, indexLengths, indexList, type ListIndex } from '../utils/matcher';
 import type { LogRecord } from './messages';
 
 /**
@@ -12,7 +13,9 @@ import type { LogRecord } from './messages';
  * lookup that woke it, so they are kept decoded, all entries in one Blob. In Chromium 156 a 1M
  * list (8 MB) comes back in ~37 ms that way; version 1's 2 MiB Float64Array chunks took ~110 ms,
  * and the Rice-coded payload (2.7 MB, read in ~20 ms as a Blob) then needs ~50 ms of decoding in
- * a worker whose code the JIT has not warmed up yet.
+ * a worker whose code the JIT has not warmed up yet. The matcher's index of them (bucket directory
+ * and filter, 2.5 MB for 1M) follows them in the same Blob: reading it back costs a fresh worker
+ * ~10 ms, building it again ~30 ms.
  */
 
 export const DB_NAME = 'leakwatch';
@@ -40,11 +43,17 @@ interface ChunkRecord {
   values: Float64Array;
 }
 
-/** Every entry's fingerprints, one after the other (meta.entries[i].fingerprintCount each). */
+/**
+ * Every entry's fingerprints, one after the other (meta.entries[i].fingerprintCount each), then the
+ * matcher's index: its bucketStart and filter arrays in the Blob, its hashtag keys beside it.
+ */
 interface FingerprintsRecord {
   subId: string;
   gen: number;
   fingerprints: Blob;
+  /** The index's INDEX_FORMAT; this and hashtagKeys are absent in records written before it was kept. */
+  index?: string;
+  hashtagKeys?: string[][];
 }
 
 export interface ActivePointer {
@@ -84,7 +93,12 @@ export interface Settings {
 export interface StoredList {
   header: GenerationHeader;
   list: DecodedList;
-  /** Stored in the chunk layout of version 1: rewrite it (rewriteLegacy) to start faster next time. */
+  /** The matcher's index, when it was stored in the current format. */
+  index: ListIndex | null;
+  /**
+   * Stored in an older layout (version 1's chunks, or without the current index): rewrite it
+   * (rewriteLegacy) to start faster next time.
+   */
   legacy: boolean;
 }
 
@@ -260,21 +274,22 @@ function assembleFingerprints(entries: number, chunks: ChunkRecord[]): Float64Ar
 /** What one read transaction found for a generation; the Blob is read once it has ended. */
 interface Found {
   header: GenerationHeader;
-  fingerprints: Blob | undefined;
+  record: FingerprintsRecord | undefined;
   chunks: ChunkRecord[];
 }
 
 const GENERATION_STORES = ['generations', 'fingerprints', 'chunks'] as const;
 
-function fingerprintsBlob(list: DecodedList): Blob {
-  return new Blob(list.fingerprints.map((values) => values as Float64Array<ArrayBuffer>));
+function fingerprintsBlob(list: DecodedList, index: ListIndex): Blob {
+  const parts: ArrayBufferView<ArrayBuffer>[] = list.fingerprints.map(
+    (values) => values as Float64Array<ArrayBuffer>,
+  );
+  parts.push(index.bucketStart as Uint32Array<ArrayBuffer>, index.filter as Uint32Array<ArrayBuffer>);
+  return new Blob(parts);
 }
 
 /** Views on one buffer, no copy. */
-function splitFingerprints(meta: ListMeta, buffer: ArrayBuffer): Float64Array[] {
-  const declared = meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
-  if (buffer.byteLength !== declared * 8) throw new Error(`stored list ${meta.listId} is cut short`);
-  const all = new Float64Array(buffer);
+function splitFingerprints(meta: ListMeta, all: Float64Array): Float64Array[] {
   let at = 0;
   return meta.entries.map(({ fingerprintCount }) => {
     const start = at;
@@ -283,14 +298,39 @@ function splitFingerprints(meta: ListMeta, buffer: ArrayBuffer): Float64Array[] 
   });
 }
 
-async function storedList({ header, fingerprints, chunks }: Found): Promise<StoredList> {
+/** The record's fingerprints, and its index if that is in the current format; views, no copy. */
+function readRecord(
+  meta: ListMeta,
+  record: FingerprintsRecord,
+  buffer: ArrayBuffer,
+): { fingerprints: Float64Array[]; index: ListIndex | null } {
+  const count = meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
+  if (buffer.byteLength < count * 8) throw new Error(`stored list ${meta.listId} is cut short`);
+  const fingerprints = splitFingerprints(meta, new Float64Array(buffer, 0, count));
+  const { hashtagKeys } = record;
+  if (record.index !== INDEX_FORMAT || hashtagKeys === undefined) return { fingerprints, index: null };
+  const lengths = indexLengths(count, meta.fingerprint.bits);
+  const filterAt = (count * 2 + lengths.bucketStart) * 4;
+  if (buffer.byteLength !== filterAt + lengths.filter * 4)
+    throw new Error(`stored list ${meta.listId} is cut short`);
+  return {
+    fingerprints,
+    index: {
+      bucketStart: new Uint32Array(buffer, count * 8, lengths.bucketStart),
+      filter: new Uint32Array(buffer, filterAt, lengths.filter),
+      hashtagKeys,
+    },
+  };
+}
+
+async function storedList({ header, record, chunks }: Found): Promise<StoredList> {
   const { meta } = header;
-  if (fingerprints) {
-    const list = { meta, fingerprints: splitFingerprints(meta, await fingerprints.arrayBuffer()) };
-    return { header, list, legacy: false };
+  if (record) {
+    const { fingerprints, index } = readRecord(meta, record, await record.fingerprints.arrayBuffer());
+    return { header, list: { meta, fingerprints }, index, legacy: index === null };
   }
   const list = { meta, fingerprints: assembleFingerprints(meta.entries.length, chunks) };
-  return { header, list, legacy: true };
+  return { header, list, index: null, legacy: true };
 }
 
 export class LeakwatchStore {
@@ -347,11 +387,11 @@ export class LeakwatchStore {
     ]);
     if (!header) return null;
     const chunks = record ? [] : await tx.objectStore('chunks').getAll(generationRange(subId, gen));
-    return { header, fingerprints: record?.fingerprints, chunks };
+    return { header, record, chunks };
   }
 
   /**
-   * Stores a list read in version 1's layout again as a new generation of today's, through the
+   * Stores a list read in an older layout again as a new generation of today's, through the
    * same write, switch and delete as an update, so a crash at any point keeps one complete list.
    * The sync state goes through unchanged.
    */
@@ -414,9 +454,17 @@ export class LeakwatchStore {
   }
 
   private async writeGeneration(header: GenerationHeader, list: DecodedList): Promise<void> {
+    // Built first (~20 ms for 1M): a transaction started before would hold its stores meanwhile.
+    const index = indexList(list);
+    const record = {
+      subId: header.subId,
+      gen: header.gen,
+      fingerprints: fingerprintsBlob(list, index),
+      index: INDEX_FORMAT,
+      hashtagKeys: index.hashtagKeys,
+    };
     const tx = this.db.transaction(GENERATION_STORES, 'readwrite');
     const fingerprints = tx.objectStore('fingerprints');
-    const record = { subId: header.subId, gen: header.gen, fingerprints: fingerprintsBlob(list) };
     await writeAll(tx, (track) => {
       // A version 1 generation that was never switched to can have left chunks under this number.
       track(tx.objectStore('chunks').delete(generationRange(header.subId, header.gen)));

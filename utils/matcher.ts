@@ -1,6 +1,6 @@
 import { hashtagsInLink, hostCandidates, parseLink, parseUrlPattern, pathMatches, urlsInText } from './links';
 import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
-import { normaliseHashtag } from './normalise';
+import { NORMALISER_VERSION, normaliseHashtag } from './normalise';
 import { fingerprintsOfLanes } from './shingle';
 import { scanText } from './text-scan';
 
@@ -77,21 +77,77 @@ export function paramsKeyOf(p: FingerprintParams): string {
   return key;
 }
 
-export function compileList(list: DecodedList): CompiledList {
+/**
+ * What compileList derives from a list at some cost, kept next to it in IndexedDB: a restarted
+ * worker reads it back instead of building it again (lib/store.ts). Building the directory and the
+ * filter takes ~25 ms of loops over 1M values in a worker the JIT has not warmed up, and the
+ * hashtags' keys ~5 ms more (the normaliser's tables, then a few microseconds per tag).
+ */
+export interface ListIndex {
+  bucketStart: Uint32Array;
+  filter: Uint32Array;
+  /** normaliseHashtag() of meta.entries[e].hashtags[t], at [e][t]. */
+  hashtagKeys: string[][];
+}
+
+/**
+ * Names the layout of a ListIndex: change it with anything that changes what bucketDirectory or
+ * bloomFilter build (sizes, hashing), and stored indexes are built again, not misread. Hashtag keys
+ * depend on the normaliser, whose version it carries.
+ */
+export const INDEX_FORMAT = `lw-index-1/${NORMALISER_VERSION}`;
+
+/** Lengths of the index arrays of `count` fingerprints of `bits` bits: what a stored index must have. */
+export function indexLengths(count: number, bits: number): { bucketStart: number; filter: number } {
+  return {
+    bucketStart: 2 ** directoryBits(count, bits) + 1,
+    filter: FILTER_BLOCK_WORDS << filterBlockBits(count, bits),
+  };
+}
+
+/** What compileList would build from this list, to be stored with it. */
+export function indexList(list: DecodedList): ListIndex {
+  const { bits } = list.meta.fingerprint;
+  const sorted =
+    list.fingerprints.length === 1 ? list.fingerprints[0]! : mergeEntries(list.fingerprints).values;
+  return {
+    bucketStart: bucketDirectory(sorted, bits),
+    filter: bloomFilter(sorted, bits),
+    hashtagKeys: list.meta.entries.map((entry) => entry.hashtags.map(normaliseHashtag)),
+  };
+}
+
+function fitsList(index: ListIndex, meta: ListMeta, count: number): boolean {
+  const lengths = indexLengths(count, meta.fingerprint.bits);
+  return (
+    index.bucketStart.length === lengths.bucketStart &&
+    index.bucketStart[lengths.bucketStart - 1] === count &&
+    index.filter.length === lengths.filter &&
+    index.hashtagKeys.length === meta.entries.length &&
+    meta.entries.every((entry, e) => index.hashtagKeys[e]?.length === entry.hashtags.length)
+  );
+}
+
+/** `index`, when given, is taken to be indexList(list) if its lengths fit. */
+export function compileList(list: DecodedList, index: ListIndex | null = null): CompiledList {
   const { meta } = list;
+  const { bits } = meta.fingerprint;
   const { values: fingerprints, owners: fingerprintEntry } =
     list.fingerprints.length === 1
       ? { values: list.fingerprints[0]!, owners: null }
       : mergeEntries(list.fingerprints);
-  const { bucketStart, inverseBucketWidth } = bucketDirectory(fingerprints, meta.fingerprint.bits);
-  const { filter, filterBlockWidth } = bloomFilter(fingerprints, meta.fingerprint.bits);
+  const usable = index !== null && fitsList(index, meta, fingerprints.length) ? index : null;
+  const bucketStart = usable?.bucketStart ?? bucketDirectory(fingerprints, bits);
+  const filter = usable?.filter ?? bloomFilter(fingerprints, bits);
+  const inverseBucketWidth = 1 / 2 ** (bits - directoryBits(fingerprints.length, bits));
+  const filterBlockWidth = 2 ** (bits - filterBlockBits(fingerprints.length, bits));
   const hashtags = new Map<string, { entry: number; spelling: string }[]>();
   const urlPatterns = new Map<string, { path: string; entry: number }[]>();
   meta.entries.forEach((entry, i) => {
-    for (const tag of entry.hashtags) {
-      const key = normaliseHashtag(tag);
+    entry.hashtags.forEach((tag, t) => {
+      const key = usable ? usable.hashtagKeys[i]![t]! : normaliseHashtag(tag);
       if (key) hashtags.set(key, [...(hashtags.get(key) ?? []), { entry: i, spelling: tag }]);
-    }
+    });
     for (const text of entry.urlPatterns) {
       const pattern = parseUrlPattern(text);
       if (pattern)
@@ -190,19 +246,19 @@ export function extractFeatures(
   return { hashtags, urls: allLinks, fingerprints };
 }
 
-function bucketDirectory(
-  sorted: Float64Array,
-  bits: number,
-): { bucketStart: Uint32Array; inverseBucketWidth: number } {
-  // About eight values per bucket, capped at 2^22 slots (16 MB): past 32M fingerprints buckets hold more.
-  const directoryBits = Math.min(bits, 22, Math.max(1, Math.ceil(Math.log2(sorted.length + 1)) - 3));
-  const bucketWidth = 2 ** (bits - directoryBits);
-  const buckets = 2 ** directoryBits;
+/** About eight values per bucket, capped at 2^22 slots (16 MB): past 32M fingerprints buckets hold more. */
+function directoryBits(count: number, bits: number): number {
+  return Math.min(bits, 22, Math.max(1, Math.ceil(Math.log2(count + 1)) - 3));
+}
+
+function bucketDirectory(sorted: Float64Array, bits: number): Uint32Array {
+  const directory = directoryBits(sorted.length, bits);
+  const buckets = 2 ** directory;
   const bucketStart = new Uint32Array(buckets + 1);
-  const inverse = 1 / bucketWidth;
+  const inverse = 1 / 2 ** (bits - directory);
   for (let i = 0; i < sorted.length; i++) bucketStart[Math.floor(sorted[i]! * inverse) + 1]!++;
   for (let b = 0; b < buckets; b++) bucketStart[b + 1]! += bucketStart[b]!;
-  return { bucketStart, inverseBucketWidth: inverse };
+  return bucketStart;
 }
 
 const FILTER_BLOCK_WORDS = 16;
@@ -210,12 +266,15 @@ const FILTER_BITS_PER_VALUE = 16;
 /** 2^18 blocks of 64 bytes (16 MB): a 10M list gets ~13 bits per value instead of 16. */
 const MAX_FILTER_BLOCK_BITS = 18;
 
-function bloomFilter(sorted: Float64Array, bits: number): { filter: Uint32Array; filterBlockWidth: number } {
-  const wanted = (sorted.length * FILTER_BITS_PER_VALUE) / (FILTER_BLOCK_WORDS * 32);
-  const blockBits = Math.min(MAX_FILTER_BLOCK_BITS, bits, Math.max(0, Math.ceil(Math.log2(wanted))));
-  const filterBlockWidth = 2 ** (bits - blockBits);
+function filterBlockBits(count: number, bits: number): number {
+  const wanted = (count * FILTER_BITS_PER_VALUE) / (FILTER_BLOCK_WORDS * 32);
+  return Math.min(MAX_FILTER_BLOCK_BITS, bits, Math.max(0, Math.ceil(Math.log2(wanted))));
+}
+
+function bloomFilter(sorted: Float64Array, bits: number): Uint32Array {
+  const blockBits = filterBlockBits(sorted.length, bits);
   const filter = new Uint32Array(FILTER_BLOCK_WORDS << blockBits);
-  const inverse = 1 / filterBlockWidth;
+  const inverse = 1 / 2 ** (bits - blockBits);
   for (let i = 0; i < sorted.length; i++) {
     const value = sorted[i]!;
     const base = Math.floor(value * inverse) * FILTER_BLOCK_WORDS;
@@ -225,7 +284,7 @@ function bloomFilter(sorted: Float64Array, bits: number): { filter: Uint32Array;
     filter[base + ((h >>> 19) & 15)]! |= 1 << (h >>> 14);
     filter[base + ((h >>> 10) & 15)]! |= 1 << (h >>> 5);
   }
-  return { filter, filterBlockWidth };
+  return filter;
 }
 
 const FILTER_MUL = 0x9e3779b1;

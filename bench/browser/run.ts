@@ -4,6 +4,7 @@
  *   npm run bench:browser                 3 runs of each page, with and without the extension
  *   npm run bench:browser -- --json       same; the LAST stdout line is one JSON object
  *   npm run bench:browser -- --runs 1 --batches 10 --cold-runs 2      a quicker look
+ *   npm run bench:browser -- ... --trace-worker DIR                    Chrome traces of the cold starts
  *
  * The built extension (configured with a signed 1M-fingerprint list served from 127.0.0.1) runs in
  * Debian Chromium under Playwright; a second browser without the extension loads the same pages.
@@ -40,6 +41,7 @@ const { values: opts } = parseArgs({
     'article-kb': { type: 'string', default: '1000' },
     'cold-runs': { type: 'string', default: '5' },
     profile: { type: 'string' },
+    'trace-worker': { type: 'string' },
     port: { type: 'string', default: process.env.LEAKWATCH_BENCH_PORT ?? '47841' },
     chromium: { type: 'string', default: process.env.LEAKWATCH_E2E_CHROMIUM ?? '/usr/bin/chromium' },
   },
@@ -216,6 +218,7 @@ async function launch(ext: string | null): Promise<Session> {
     locale: 'en-US',
     args: [
       '--no-sandbox',
+      ...(ext && opts['trace-worker'] ? ['--remote-debugging-port=0'] : []),
       ...(ext ? [`--disable-extensions-except=${ext}`, `--load-extension=${ext}`] : []),
       '--disable-gpu',
       '--disable-quic',
@@ -550,6 +553,88 @@ interface ColdRun {
   warmLookupMs: number;
 }
 
+/**
+ * --trace-worker DIR: a browser-wide Chrome trace of each cold start, from the stopped worker to
+ * its answer: the worker's new renderer process is in it, where Playwright's page sessions (and so
+ * --profile) only reach the page's renderer. Tracing makes every step slower.
+ */
+async function startBrowserTrace(s: Session): Promise<(name: string) => Promise<void>> {
+  const [port, wsPath] = fs.readFileSync(path.join(s.profile, 'DevToolsActivePort'), 'utf8').split('\n');
+  const { default: puppeteer } = await import('puppeteer-core');
+  const browser = await puppeteer.connect({ browserWSEndpoint: `ws://127.0.0.1:${port}${wsPath}` });
+  const cdp = await browser.target().createCDPSession();
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReturnAsStream',
+    traceConfig: {
+      includedCategories: [
+        'devtools.timeline',
+        'disabled-by-default-devtools.timeline',
+        'v8',
+        'v8.execute',
+        'blink.user_timing',
+        'ServiceWorker',
+        'IndexedDB',
+        'toplevel',
+        'content',
+        'startup',
+        'extensions',
+        'browser',
+        'mojom',
+        'ipc',
+        'loading',
+        'Blob',
+        'disabled-by-default-worker.scheduler',
+      ],
+    },
+  });
+  return async (name) => {
+    const done = new Promise<string>((resolve) =>
+      cdp.once('Tracing.tracingComplete', ({ stream }) => resolve(stream ?? '')),
+    );
+    await cdp.send('Tracing.end');
+    const handle = await done;
+    const chunks: string[] = [];
+    for (;;) {
+      const { data, eof, base64Encoded } = await cdp.send('IO.read', { handle, size: 1 << 20 });
+      chunks.push(base64Encoded ? Buffer.from(data, 'base64').toString('utf8') : data);
+      if (eof) break;
+    }
+    await cdp.send('IO.close', { handle });
+    const file = path.resolve(String(opts['trace-worker']), `${name}-${Date.now()}.json`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, chunks.join(''));
+    log(`browser trace written to ${file}`);
+    await browser.disconnect();
+  };
+}
+
+/**
+ * Where a cold start's time went, in ms from the post's append: the lookup sent, the new worker's
+ * time origin (Chromium has started a renderer and the worker's isolate by then), the worker's own
+ * start-up marks (leakwatch:worker-*), the answer back in the page.
+ */
+async function workerTimeline(s: Session, page: Page, n: number, postedAt: number, lookup: Entry) {
+  const pageOrigin = await page.evaluate(() => performance.timeOrigin);
+  const since = (epochMs: number) => (epochMs - pageOrigin - postedAt).toFixed(1);
+  for (const worker of s.context.serviceWorkers()) {
+    if (!worker.url().startsWith(s.extensionOrigin ?? '-')) continue;
+    const { origin, marks } = await worker.evaluate(() => ({
+      origin: performance.timeOrigin,
+      marks: performance
+        .getEntriesByType('mark')
+        .filter((m) => m.name.startsWith('leakwatch:worker-'))
+        .map((m) => [m.name.slice('leakwatch:worker-'.length), m.startTime] as const),
+    }));
+    const steps = [
+      `sent ${since(pageOrigin + lookup[1])}`,
+      `worker origin ${since(origin)}`,
+      ...marks.map(([name, at]) => `${name} ${since(origin + at)}`),
+      `answered ${since(pageOrigin + lookup[1] + lookup[2])}`,
+    ];
+    log(`cold start ${n + 1}: ${steps.join(' | ')}`);
+  }
+}
+
 /** From a stopped worker to the first answered lookup, on a page whose content script is running. */
 async function coldStartRun(s: Session, n: number): Promise<ColdRun> {
   const p = await openPage(s, 'cold');
@@ -586,10 +671,13 @@ async function coldStartRun(s: Session, n: number): Promise<ColdRun> {
   };
 
   await stopServiceWorker(s, p.cdp);
+  const trace = opts['trace-worker'] ? await startBrowserTrace(s) : null;
   const t = await post(`cold-${n}`);
   const cold = await lookupAfter(t);
   await p.page.waitForSelector(`#cold-${n}[data-leakwatch-flagged]`, { timeout: 30_000 });
   const flaggedAt = await p.page.evaluate(() => performance.now());
+  if (trace) await trace(`cold-${n}`);
+  await workerTimeline(s, p.page, n, t, cold);
   const tWarm = await post(`warm-${n}`);
   const warm = await lookupAfter(tWarm);
   await closePage(p);

@@ -288,6 +288,33 @@ describe('lists and lookups', () => {
     db.close();
   });
 
+  it('rewrites a list stored without the index, and reads the index back next time', async () => {
+    await makeBackground().onInstalled();
+    const before = await openLeakwatchDb(dbName);
+    const [key] = await before.getAllKeys('fingerprints');
+    const { index: _index, hashtagKeys: _keys, ...record } = (await before.get('fingerprints', key!))!;
+    const size = record.fingerprints.size;
+    const valuesSize = makeList().fingerprints[0]!.length * 8;
+    await before.put('fingerprints', { ...record, fingerprints: record.fingerprints.slice(0, valuesSize) });
+    before.close();
+    expect(size).toBeGreaterThan(valuesSize);
+
+    const bg = makeBackground();
+    const { results } = await ask<LookupReply>(
+      bg,
+      { type: 'lookup', blocks: [block(`#testleaks ${TEST_PASSAGE}`)] },
+      content(),
+    );
+    expect(results[0]?.map((f) => f.kind).sort()).toEqual(['fingerprint', 'hashtag']);
+    await ask<OptionsState>(bg, { type: 'get-options' });
+
+    const db = await openLeakwatchDb(dbName);
+    const stored = await new LeakwatchStore(db).readActive(key![0]);
+    expect(stored).toMatchObject({ legacy: false, header: { gen: key![1] + 1 } });
+    expect(stored?.index).not.toBeNull();
+    db.close();
+  });
+
   it('keeps the list in use when an update fails, and shows why', async () => {
     const bg = makeBackground();
     await bg.onInstalled();
@@ -480,6 +507,24 @@ describe('tabs, badge and research log', () => {
     expect((await popup(bg)).paused).toBe(false); // no report yet: the popup's tab URL is unknown
     await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: false });
     expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(true);
+  });
+
+  it('does not scan a paused site after a restart, whether its settings were read early or not', async () => {
+    const bg = makeBackground();
+    await bg.onInstalled();
+    await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: true });
+    const early = () => openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).getSettings());
+    const lookup = { type: 'lookup', blocks: [block('#testleaks')] };
+    const failed = () => Promise.reject(new Error('gone'));
+    for (const earlySettings of [early, failed, () => undefined]) {
+      const restarted = makeBackground({ earlySettings: earlySettings() });
+      expect((await ask<LookupReply>(restarted, lookup, content())).results).toEqual([[]]);
+      expect((await ask<HelloReply>(restarted, { type: 'hello' }, content())).scan).toBe(false);
+    }
+    const restarted = makeBackground({ earlySettings: early() });
+    await ask(restarted, { type: 'lookup', blocks: [block('#testleaks')] }, content());
+    await ask(restarted, { type: 'set-site-paused', host: 'news.example', paused: false });
+    expect((await ask<LookupReply>(restarted, lookup, content())).results[0]).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,15 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileList, extractFeatures, matchFeatures, scanBlock } from '../../utils/matcher';
-import { tokenise } from '../../utils/normalise';
+import {
+  compileList,
+  extractFeatures,
+  INDEX_FORMAT,
+  indexList,
+  matchFeatures,
+  scanBlock,
+} from '../../utils/matcher';
+import { normaliseHashtag, tokenise } from '../../utils/normalise';
 import { shingleFingerprints } from '../../utils/shingle';
 import { makeList } from './helpers/make-list';
 
@@ -183,5 +191,62 @@ describe('lists of several entries', () => {
     expect(found(own.first)).toEqual(['entry-0:5']);
     expect(found(own.second)).toEqual(['entry-1:5']);
     expect(found([...shared, 10])).toEqual(['entry-0:4', 'entry-1:3']);
+  });
+});
+
+describe('stored index', () => {
+  const bits = 40;
+  const entries = [0, 1].map((e) =>
+    Float64Array.from({ length: 5_000 }, (_, i) => (i * 2 + e) * 2 ** 26 + ((i * 7919) % 1000)),
+  );
+  const listOf = (sets: Float64Array[]) => {
+    const base = makeList();
+    const meta = {
+      ...base.meta,
+      fingerprint: { ...base.meta.fingerprint, bits },
+      entries: sets.map((set, i) => ({
+        ...base.meta.entries[0]!,
+        id: `e${i}`,
+        fingerprintCount: set.length,
+      })),
+    };
+    return { meta, fingerprints: sets };
+  };
+
+  it.each([
+    ['one entry', [entries[0]!]],
+    ['two entries', entries],
+  ])('compiles %s from a stored index to what it would build', (_name, sets) => {
+    const list = listOf(sets);
+    const index = indexList(list);
+    const compiled = compileList(list, index);
+    expect(compiled).toEqual(compileList(list));
+    expect(compiled.filter).toBe(index.filter);
+    expect(compiled.bucketStart).toBe(index.bucketStart);
+    const tagged = compiled.hashtags.get(normaliseHashtag('#MACRONLEAKS'));
+    expect(tagged?.map((hit) => hit.entry)).toEqual(sets.map((_set, e) => e));
+  });
+
+  it('rebuilds an index that does not fit the list', () => {
+    const list = listOf([entries[0]!]);
+    const other = indexList(listOf([entries[0]!.subarray(0, 100)]));
+    const short = { ...indexList(list), filter: new Uint32Array(16) };
+    const tagless = { ...indexList(list), hashtagKeys: [[]] };
+    for (const index of [other, short, tagless]) {
+      expect(compileList(list, index)).toEqual(compileList(list));
+      expect(compileList(list, index).filter).not.toBe(index.filter);
+    }
+  });
+
+  // Indexes stored by one version are read by the next: what they hold may only change with INDEX_FORMAT.
+  it('builds the index of INDEX_FORMAT', () => {
+    const index = indexList(listOf(entries));
+    const digest = createHash('sha256').update(index.bucketStart).update(index.filter).digest('hex');
+    expect([INDEX_FORMAT, index.bucketStart.length, index.filter.length, digest]).toEqual([
+      'lw-index-1/1',
+      2049,
+      8192,
+      '35623bda7d9446800d590dce669272bf76037b86bab1ee1bc69762e9121a1a2a',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptySyncState, LeakwatchStore, StorageFullError } from '../../lib/store';
+import { indexList } from '../../utils/matcher';
 import { openFreshDb, quotaAfter } from './helpers/db';
 import { makeList } from './helpers/lists';
 
@@ -41,7 +42,33 @@ describe('LeakwatchStore generations', () => {
     expect(stored?.legacy).toBe(false);
     expect(Array.from(stored!.list.fingerprints[0]!)).toEqual(many);
     expect(Array.from(stored!.list.fingerprints[1]!)).toEqual([2, 4, 8]);
+    expect(stored?.index).toEqual(indexList(list.list));
     expect(await store.readAllActive()).toEqual([stored]);
+  });
+
+  it.each([
+    ['without an index', {}, []],
+    ['with an index of another format', { index: 'lw-index-0' }, [7, 7, 7]],
+  ])('reads a list stored %s, to be rewritten', async (_name, fields, extra) => {
+    const db = await openFreshDb();
+    const store = new LeakwatchStore(db);
+    await store.commitGeneration('sub', verified(1, [5, 6]), okState('sub', 1), 1);
+    const values = Float64Array.of(5, 6);
+    const fingerprints = new Blob([values, Uint32Array.from(extra)]);
+    await db.put('fingerprints', { subId: 'sub', gen: 1, fingerprints, ...fields });
+    const stored = await store.readActive('sub');
+    expect(stored).toMatchObject({ legacy: true, index: null });
+    expect(Array.from(stored!.list.fingerprints[0]!)).toEqual([5, 6]);
+  });
+
+  it('refuses a stored list whose index is cut short', async () => {
+    const db = await openFreshDb();
+    const store = new LeakwatchStore(db);
+    await store.commitGeneration('sub', verified(1, [5, 6]), okState('sub', 1), 1);
+    const record = (await db.get('fingerprints', ['sub', 1]))!;
+    const fingerprints = record.fingerprints.slice(0, record.fingerprints.size - 4);
+    await db.put('fingerprints', { ...record, fingerprints });
+    await expect(store.readActive('sub')).rejects.toThrow(/cut short/);
   });
 
   it('switches the active pointer to a complete new generation and deletes the old one', async () => {

@@ -6,8 +6,9 @@ import type { ListInfo } from './config';
  * What the extension's IndexedDB holds, summarised so that two generations can be compared with
  * the lists they came from: per entry the number of fingerprints, their exact sum (values are
  * below 2^53 / 2^21, so the sum is exact) and the first and last value, read from the
- * generation's fingerprint Blob (all entries one after the other). A generation missing its
- * record, holding another list's, or cut short differs.
+ * generation's fingerprint Blob (all entries one after the other, then the matcher's index when the
+ * record names its format). A generation missing its record, holding another list's, or cut short
+ * differs.
  */
 
 export interface EntrySummary {
@@ -61,7 +62,7 @@ export function readStoreSnapshot(): Promise<StoreSnapshot | null> {
       tx.onerror = () => reject(tx.error);
       tx.oncomplete = async () => {
         db.close();
-        type Stored = { subId: string; gen: number; fingerprints: Blob };
+        type Stored = { subId: string; gen: number; fingerprints: Blob; index?: string };
         type Header = {
           subId: string;
           gen: number;
@@ -74,12 +75,14 @@ export function readStoreSnapshot(): Promise<StoreSnapshot | null> {
         const generations = [];
         for (const h of headers) {
           const record = records.find((r) => r.subId === h.subId && r.gen === h.gen);
-          const values = record ? new Float64Array(await record.fingerprints.arrayBuffer()) : null;
+          const buffer = record ? await record.fingerprints.arrayBuffer() : null;
           const declared = h.meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
+          const held = buffer ? Math.floor(buffer.byteLength / 8) : 0;
+          const values = buffer ? new Float64Array(buffer, 0, Math.min(held, declared)) : null;
           const partProblems = !values
             ? ['no fingerprint record']
-            : values.length !== declared
-              ? [`${values.length} fingerprints, ${declared} declared`]
+            : held < declared || (record?.index === undefined && held !== declared)
+              ? [`${held} fingerprints, ${declared} declared`]
               : [];
           let at = 0;
           const entries = h.meta.entries.map(({ fingerprintCount }) => {
