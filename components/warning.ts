@@ -341,7 +341,8 @@ export function createWarningMounter(options: WarningOptions): MountWarning {
     const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
     const blur = researchMode ? null : blurOf(block);
     let groups = groupByEntry(findings);
-    let details = new Map<string, EntryDetails>();
+    /** Details of this warning's entries, past and present, as they became known. */
+    const details = new Map<string, EntryDetails>();
     let open = false;
     let revealed = false;
     let removed = false;
@@ -459,14 +460,14 @@ export function createWarningMounter(options: WarningOptions): MountWarning {
     };
     /** Details at hand now; the missing ones are asked for and drawn when they come. */
     const want = () => {
-      details = new Map((loadDetails.peek?.(groups) ?? []).map((d) => [refKey(d), d] as const));
+      for (const d of loadDetails.peek?.(groups) ?? []) details.set(refKey(d), d);
       if (groups.every((g) => details.has(refKey(g)))) return;
       const ticket = ++asked;
       loadDetails(groups).then((found) => {
         if (removed || ticket !== asked) return;
         timed(() =>
           change(() => {
-            details = new Map(found.map((d) => [refKey(d), d] as const));
+            for (const d of found) details.set(refKey(d), d);
             refresh();
           }),
         );

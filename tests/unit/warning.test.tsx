@@ -229,6 +229,42 @@ describe('warning', () => {
     expect(button(root, 'Afficher quand même')).toBeDefined();
   });
 
+  it('redraws only what changed: the same findings again leave the status untouched', async () => {
+    const { root, view } = await mount();
+    const changes = new MutationObserver(() => {});
+    changes.observe(root, { childList: true, subtree: true, characterData: true, attributes: true });
+    view.update([...FINDINGS]);
+    // A live region whose nodes were replaced, even by equal ones, may be read out again.
+    expect(changes.takeRecords()).toEqual([]);
+    view.update([{ ...FINDINGS[0]!, entry: 'other-leak' }]);
+    await settle();
+    const status = root.querySelector('[role="status"]')?.textContent ?? '';
+    expect(status).toContain('This post contains a hashtag associated with the leak “other-leak”.');
+    expect(status).not.toContain('MacronLeaks');
+    changes.disconnect();
+  });
+
+  it('draws itself again as the reader left it after the page empties its root', async () => {
+    const { block, root } = await mount();
+    button(root, 'Why?')!.click();
+    button(root, 'Show anyway')!.click();
+    root.replaceChildren();
+    await settle();
+    expect(button(root, 'Why?')?.getAttribute('aria-expanded')).toBe('true');
+    expect(root.querySelector('.lw-why')?.textContent).toContain('Electoral Code L49.');
+    expect(button(root, 'Blur again')).toBeDefined();
+    expect(block.hasAttribute('inert')).toBe(false);
+  });
+
+  it("undoes a page's change made just before one of its own", async () => {
+    const { root } = await mount();
+    root.querySelector('.lw-brand')!.remove();
+    // The reader's click redraws part of the warning before the guard has seen the page's change.
+    button(root, 'Why?')!.click();
+    await settle();
+    expect(root.querySelector('.lw-brand')?.textContent).toBe('Leakwatch:');
+  });
+
   it('takes the blur off and empties the shadow root when removed', async () => {
     const { block, root, view } = await mount();
     view.remove();
