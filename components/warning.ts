@@ -331,10 +331,28 @@ ul { margin: 0; padding-inline-start: 18px; }
 
 /** The "Why?" panel: ids need only be unique inside their shadow root. */
 const WHY_ID = 'lw-why';
+/** Looks kept for copying: a page shows a few leaks at most. */
+const MAX_DRAWINGS = 32;
 
 export function createWarningMounter(options: WarningOptions): MountWarning {
   const { t, lang, researchMode, loadDetails } = options;
   const timed = options.timed ?? ((work: () => void) => work());
+  /**
+   * Warnings drawn before, by look (see below): a copy is one native call, where drawing a warning
+   * again takes a few dozen calls from JS that is cold on every page.
+   */
+  const drawings = new Map<string, DocumentFragment>();
+  /** Details by identity: two looks with different details for one entry differ. */
+  const detailsIds = new WeakMap<EntryDetails, number>();
+  let detailsCount = 0;
+  const detailsId = (d: EntryDetails): number => {
+    let id = detailsIds.get(d);
+    if (id === undefined) {
+      id = ++detailsCount;
+      detailsIds.set(d, id);
+    }
+    return id;
+  };
   return (host, block, findings, placement): WarningView => {
     const doc = host.ownerDocument;
     const win = doc.defaultView ?? window;
@@ -413,39 +431,69 @@ export function createWarningMounter(options: WarningOptions): MountWarning {
       );
     };
 
-    /** A fresh tree: after the page changed ours, the parts held above may be gone. */
-    const build = () => {
-      summary = summaryOf();
-      whyButton = el(
-        doc,
-        'button',
-        { type: 'button', 'aria-expanded': String(open), 'aria-controls': WHY_ID },
-        [t('whyButton')],
-      );
-      whyButton.addEventListener('click', () => timed(toggleWhy));
-      revealButton = blur
-        ? el(doc, 'button', { type: 'button', class: 'lw-primary' }, [
-            t(revealed ? 'hideAgainButton' : 'showAnywayButton'),
-          ])
-        : null;
-      revealButton?.addEventListener('click', toggleReveal);
-      links = disputeLinks(doc, t, known());
-      actions = el(doc, 'div', { class: 'lw-actions' }, [
-        whyButton,
-        ...(revealButton ? [revealButton] : []),
-        ...links,
-      ]);
-      panel = panelOf();
-      const style = doc.createElement('style');
-      style.textContent = STYLE;
-      root.replaceChildren(
-        style,
+    /** The whole warning as it looks now, with its style; build() relies on where the parts are. */
+    const drawn = () => {
+      const tree = doc.createDocumentFragment();
+      tree.append(
+        el(doc, 'style', null, [STYLE]),
         el(doc, 'div', { class: researchMode ? 'lw lw-compact' : 'lw', lang, dir: 'ltr' }, [
-          summary,
-          actions,
-          panel,
+          summaryOf(),
+          el(doc, 'div', { class: 'lw-actions' }, [
+            el(doc, 'button', { type: 'button', 'aria-expanded': String(open), 'aria-controls': WHY_ID }, [
+              t('whyButton'),
+            ]),
+            ...(blur
+              ? [
+                  el(doc, 'button', { type: 'button', class: 'lw-primary' }, [
+                    t(revealed ? 'hideAgainButton' : 'showAnywayButton'),
+                  ]),
+                ]
+              : []),
+            ...disputeLinks(doc, t, known()),
+          ]),
+          panelOf(),
         ]),
       );
+      return tree;
+    };
+    /**
+     * What the drawing depends on, when it can be copied: with "Why?" closed (nearly always), a
+     * warning looks like every other one for the same entries, seen the same way.
+     */
+    const look = () =>
+      open
+        ? null
+        : [
+            placement.isPost,
+            revealed,
+            ...groups.map((g) => {
+              const d = details.get(refKey(g));
+              return `${refKey(g)}\u0001${strongestKind(g.findings)}\u0001${d ? detailsId(d) : ''}`;
+            }),
+          ].join('\u0002');
+
+    /** A fresh tree: after the page changed ours, the parts held above may be gone. */
+    const build = () => {
+      const key = look();
+      let tree = key === null ? undefined : (drawings.get(key)?.cloneNode(true) as DocumentFragment);
+      if (!tree) {
+        tree = drawn();
+        if (key !== null) {
+          if (drawings.size >= MAX_DRAWINGS) drawings.clear();
+          drawings.set(key, tree.cloneNode(true) as DocumentFragment);
+        }
+      }
+      // The parts, found where drawn() puts them, in a drawing or a copy.
+      const warning = tree.lastElementChild as HTMLElement;
+      summary = warning.firstElementChild as HTMLElement;
+      actions = summary.nextElementSibling as HTMLElement;
+      panel = actions.nextElementSibling as HTMLElement;
+      whyButton = actions.firstElementChild as HTMLElement;
+      revealButton = blur ? (whyButton.nextElementSibling as HTMLElement) : null;
+      links = [...actions.children].slice(blur ? 2 : 1) as HTMLElement[];
+      whyButton.addEventListener('click', () => timed(toggleWhy));
+      revealButton?.addEventListener('click', toggleReveal);
+      root.replaceChildren(tree);
     };
     /** Draws what changed since build(): details arrived, or the block now holds other findings. */
     const refresh = () => {

@@ -265,6 +265,45 @@ describe('warning', () => {
     expect(root.querySelector('.lw-brand')?.textContent).toBe('Leakwatch:');
   });
 
+  it('draws each warning for what it found, also when it copies one drawn before', async () => {
+    document.body.innerHTML = ['a', 'b', 'c', 'd'].map((id) => `<div id="${id}">text</div>`).join('');
+    // Details become known between two warnings, as when a later lookup brings them.
+    const loadDetails = createDetailsLoader((() => new Promise(() => {})) as SendRequest, () => {});
+    const mountWarning = createWarningMounter({
+      t: catalogTranslate('en'),
+      lang: 'en',
+      researchMode: false,
+      loadDetails,
+    });
+    const mountAt = (id: string, isPost: boolean) => {
+      const block = document.getElementById(id)!;
+      const host = document.createElement('leakwatch-warning');
+      block.before(host);
+      mountWarning(host, block, FINDINGS, { isPost });
+      return { block, root: host.shadowRoot! };
+    };
+    const status = (root: ShadowRoot) => root.querySelector('[role="status"]')?.textContent ?? '';
+
+    const a = mountAt('a', true);
+    loadDetails.remember?.([DETAILS]);
+    const b = mountAt('b', true);
+    const c = mountAt('c', false);
+    const d = mountAt('d', true);
+    expect(status(a.root)).toContain('“macronleaks-2017”');
+    expect(status(b.root)).toContain('This post contains passages associated with the leak “MacronLeaks”.');
+    expect(status(b.root)).toContain('The CNCCEP warned');
+    expect(status(c.root)).toContain('This text contains passages associated with the leak “MacronLeaks”.');
+    expect(status(d.root)).toBe(status(b.root));
+
+    // The copy's buttons are its own.
+    button(d.root, 'Show anyway')!.click();
+    button(d.root, 'Why?')!.click();
+    expect(d.block.hasAttribute('inert')).toBe(false);
+    expect(d.root.querySelector('.lw-why')?.textContent).toContain('Electoral Code L49.');
+    expect(b.block.hasAttribute('inert')).toBe(true);
+    expect(button(b.root, 'Why?')?.getAttribute('aria-expanded')).toBe('false');
+  });
+
   it('takes the blur off and empties the shadow root when removed', async () => {
     const { block, root, view } = await mount();
     view.remove();
