@@ -1,5 +1,3 @@
-import { options as preactOptions, render } from 'preact';
-import { useEffect, useId, useState } from 'preact/hooks';
 import { type MountWarning, restoreDelay, type WarningView } from '../lib/content-scanner';
 import type { EntryDetails, EntryDetailsReply } from '../lib/messages';
 import type { Finding, FindingKind } from '../utils/matcher';
@@ -8,7 +6,11 @@ import { type Lang, type SendRequest, safeHref, type Translate } from './shared'
 /**
  * The warning put before a flagged block, rendered in a shadow root so that page styles neither
  * break it nor read it. Content scripts have no customElements, so the host is a plain unknown
- * element. Every list string is rendered as text by Preact, never as markup.
+ * element. Every list string is rendered as text, never as markup.
+ *
+ * It is built with plain DOM calls, not Preact: its code runs cold on every page (lazily compiled,
+ * never optimised), where Preact's diff made each warning cost 2-3 ms of the page's main thread, and
+ * most warnings are drawn once and never change.
  *
  * The root is open, so that accessibility checkers and the end-to-end suites of both browsers can
  * read it; what it holds is what the reader sees about the page's own content. A page may change
@@ -182,158 +184,85 @@ function describeFinding(t: Translate, f: Finding): string {
   return t('whyHashtag', [f.evidence ?? '']);
 }
 
-interface WarningProps {
-  findings: readonly Finding[];
-  isPost: boolean;
-  options: WarningOptions;
-  blur: Blur | null;
+type Child = Node | string;
+
+/** An element with its attributes and children; a string child becomes text, never markup. */
+function el(
+  doc: Document,
+  tag: string,
+  attributes: Record<string, string> | null,
+  children: readonly Child[],
+): HTMLElement {
+  const e = doc.createElement(tag);
+  if (attributes) for (const [name, value] of Object.entries(attributes)) e.setAttribute(name, value);
+  for (const c of children) e.appendChild(typeof c === 'string' ? doc.createTextNode(c) : c);
+  return e;
 }
 
-function useDetails(load: LoadDetails, groups: readonly EntryGroup[]): Map<string, EntryDetails> {
-  const [details, setDetails] = useState(
-    () => new Map((load.peek?.(groups) ?? []).map((d) => [refKey(d), d] as const)),
-  );
-  const wanted = groups.map(refKey).join('\u0001');
-  // `wanted` stands for `groups`, a new array on every render.
-  useEffect(() => {
-    if (groups.every((g) => details.has(refKey(g)))) return;
-    let current = true;
-    load(groups).then((found) => {
-      if (current) setDetails(new Map(found.map((d) => [refKey(d), d])));
-    });
-    return () => {
-      current = false;
-    };
-  }, [load, wanted]);
-  return details;
+/** Nodes that look the same, so that swapping one set for the other would change nothing. */
+function sameNodes(a: readonly Node[], b: readonly Node[]): boolean {
+  return a.length === b.length && a.every((n, i) => n.isEqualNode(b[i] ?? null));
 }
 
-function EntryWhy({
-  group,
-  details,
-  options,
-}: {
-  group: EntryGroup;
-  details?: EntryDetails;
-  options: WarningOptions;
-}) {
+/**
+ * Gives `shown` the children of `fresh`, a new drawing of it, unless nothing differs: a live region
+ * redrawn with the same text must not be read out again.
+ */
+function refill(shown: Element, fresh: Element): void {
+  if (!fresh.isEqualNode(shown)) shown.replaceChildren(...fresh.childNodes);
+}
+
+function entryWhy(
+  doc: Document,
+  options: WarningOptions,
+  group: EntryGroup,
+  details: EntryDetails | undefined,
+): HTMLElement {
   const { t, lang } = options;
-  return (
-    <div class="lw-entry">
-      <dl>
-        {details && (
-          <>
-            <dt>{t('whyListLabel')}</dt>
-            <dd>{t('whyListValue', [details.publisher.name, details.listVersion])}</dd>
-          </>
-        )}
-        <dt>{t('whyEntryLabel')}</dt>
-        <dd>{details ? t('whyEntryValue', [details.title[lang], details.date]) : group.entry}</dd>
-        <dt>{t('whyFoundLabel')}</dt>
-        <dd>
-          <ul>
-            {group.findings.map((f) => (
-              <li key={`${f.kind}:${f.evidence ?? ''}`}>{describeFinding(t, f)}</li>
-            ))}
-          </ul>
-        </dd>
-        {details && (
-          <>
-            {/* The full warning already leads the blocking notice; the compact one leaves it for here. */}
-            {options.researchMode && (
-              <>
-                <dt>{t('whyWarningLabel', [details.authority])}</dt>
-                <dd class="lw-text">{details.warning[lang]}</dd>
-              </>
-            )}
-            <dt>{t('whyLegalLabel')}</dt>
-            <dd class="lw-text">{details.legalNotice[lang]}</dd>
-          </>
-        )}
-      </dl>
-      <p class="lw-caution">
-        {t(details?.mayIncludeForgeries ? 'whyForgeriesLikely' : 'whyForgeriesGeneral')}
-      </p>
-    </div>
+  const items: HTMLElement[] = [];
+  const item = (term: string, value: Child, valueClass?: string) =>
+    items.push(
+      el(doc, 'dt', null, [term]),
+      el(doc, 'dd', valueClass ? { class: valueClass } : null, [value]),
+    );
+  if (details) item(t('whyListLabel'), t('whyListValue', [details.publisher.name, details.listVersion]));
+  item(t('whyEntryLabel'), details ? t('whyEntryValue', [details.title[lang], details.date]) : group.entry);
+  item(
+    t('whyFoundLabel'),
+    el(
+      doc,
+      'ul',
+      null,
+      group.findings.map((f) => el(doc, 'li', null, [describeFinding(t, f)])),
+    ),
   );
+  if (details) {
+    // The full warning already leads the blocking notice; the compact one leaves it for here.
+    if (options.researchMode)
+      item(t('whyWarningLabel', [details.authority]), details.warning[lang], 'lw-text');
+    item(t('whyLegalLabel'), details.legalNotice[lang], 'lw-text');
+  }
+  return el(doc, 'div', { class: 'lw-entry' }, [
+    el(doc, 'dl', null, items),
+    el(doc, 'p', { class: 'lw-caution' }, [
+      t(details?.mayIncludeForgeries ? 'whyForgeriesLikely' : 'whyForgeriesGeneral'),
+    ]),
+  ]);
 }
 
-function DisputeLinks({ details, t }: { details: EntryDetails[]; t: Translate }) {
+function disputeLinks(doc: Document, t: Translate, details: readonly EntryDetails[]): HTMLElement[] {
   const byUrl = new Map<string, string>();
   for (const d of details) {
     const href = safeHref(d.publisher.disputeUrl);
     if (href) byUrl.set(href, d.publisher.name);
   }
   const several = byUrl.size > 1;
-  return (
-    <>
-      {[...byUrl].map(([href, publisher]) => (
-        <a key={href} href={href} target="_blank" rel="noopener noreferrer">
-          {several ? t('disputeLinkFor', [publisher]) : t('disputeLink')}{' '}
-          <span class="lw-sr">{t('opensInNewTab')}</span>
-        </a>
-      ))}
-    </>
-  );
-}
-
-function Warning({ findings, isPost, options, blur }: WarningProps) {
-  const { t, lang, researchMode } = options;
-  const groups = groupByEntry(findings);
-  const details = useDetails(options.loadDetails, groups);
-  const [open, setOpen] = useState(false);
-  const [revealed, setRevealed] = useState(false);
-  const whyId = useId();
-  const known = groups.map((g) => details.get(refKey(g))).filter((d): d is EntryDetails => d !== undefined);
-
-  const toggleReveal = (event: MouseEvent) => {
-    // A page script can click this button too (the root is open); only the reader's click counts.
-    if (event.isTrusted === false) return;
-    if (revealed) blur?.apply();
-    else blur?.lift();
-    setRevealed(!revealed);
-  };
-
-  return (
-    <div class={researchMode ? 'lw lw-compact' : 'lw'} lang={lang} dir="ltr">
-      <div class="lw-summary" role="status" aria-live="polite">
-        <strong class="lw-brand">{t('warningBrand')}</strong>{' '}
-        {groups.map((g) => (
-          <span key={refKey(g)} class="lw-headline">
-            {headline(
-              t,
-              isPost,
-              strongestKind(g.findings),
-              details.get(refKey(g))?.title[lang] ?? g.entry,
-            )}{' '}
-          </span>
-        ))}
-        {!researchMode &&
-          known.map((d) => (
-            <p key={refKey(d)} class="lw-text">
-              {d.warning[lang]} <span class="lw-source">— {d.authority}</span>
-            </p>
-          ))}
-      </div>
-      <div class="lw-actions">
-        <button type="button" aria-expanded={open} aria-controls={whyId} onClick={() => setOpen(!open)}>
-          {t('whyButton')}
-        </button>
-        {blur && (
-          <button type="button" class="lw-primary" onClick={toggleReveal}>
-            {revealed ? t('hideAgainButton') : t('showAnywayButton')}
-          </button>
-        )}
-        <DisputeLinks details={known} t={t} />
-      </div>
-      <div id={whyId} class="lw-why" hidden={!open}>
-        {/* Drawn when opened: most warnings are never opened, and this is half of each one's nodes. */}
-        {open &&
-          groups.map((g) => (
-            <EntryWhy key={refKey(g)} group={g} details={details.get(refKey(g))} options={options} />
-          ))}
-      </div>
-    </div>
+  return [...byUrl].map(([href, publisher]) =>
+    el(doc, 'a', { href, target: '_blank', rel: 'noopener noreferrer' }, [
+      several ? t('disputeLinkFor', [publisher]) : t('disputeLink'),
+      ' ',
+      el(doc, 'span', { class: 'lw-sr' }, [t('opensInNewTab')]),
+    ]),
   );
 }
 
@@ -400,79 +329,205 @@ ul { margin: 0; padding-inline-start: 18px; }
 }
 `;
 
-/** Tamper guards of the mounted warnings: records of the warnings' own renders are dropped from them. */
-const guards = new Set<MutationObserver>();
-let rendersHooked = false;
-/** WarningOptions.timed of the mounter: a content script has one. */
-let timedRenders: (work: () => void) => void = (work) => work();
-
-/**
- * Preact re-renders a warning on its own (details arrived, "Why?" toggled); once a Warning has been
- * diffed, the records of its changes are taken from the guards, so that a guard only ever sees
- * changes made by someone else.
- */
-function hookRenders(): void {
-  if (rendersHooked) return;
-  rendersHooked = true;
-  const previous = preactOptions.diffed;
-  preactOptions.diffed = (vnode) => {
-    previous?.(vnode);
-    if (vnode.type === Warning) for (const g of guards) g.takeRecords();
-  };
-}
-
-/**
- * Preact's own scheduling, with the work timed: redraws in a microtask, effects (asking for the
- * details) after the next frame or 35 ms, whichever comes first.
- */
-function timeDeferredWork(): void {
-  preactOptions.debounceRendering = (redraw) => queueMicrotask(() => timedRenders(redraw));
-  preactOptions.requestAnimationFrame = (effects) => {
-    const done = () => {
-      clearTimeout(timeout);
-      cancelAnimationFrame(frame);
-      setTimeout(() => timedRenders(effects));
-    };
-    const timeout = setTimeout(done, 35);
-    const frame = requestAnimationFrame(done);
-  };
-}
+/** The "Why?" panel: ids need only be unique inside their shadow root. */
+const WHY_ID = 'lw-why';
+/** Looks kept for copying: a page shows a few leaks at most. */
+const MAX_DRAWINGS = 32;
 
 export function createWarningMounter(options: WarningOptions): MountWarning {
-  hookRenders();
-  if (options.timed) {
-    timedRenders = options.timed;
-    timeDeferredWork();
-  }
+  const { t, lang, researchMode, loadDetails } = options;
+  const timed = options.timed ?? ((work: () => void) => work());
+  /**
+   * Warnings drawn before, by look (see below): a copy is one native call, where drawing a warning
+   * again takes a few dozen calls from JS that is cold on every page.
+   */
+  const drawings = new Map<string, DocumentFragment>();
+  /** Details by identity: two looks with different details for one entry differ. */
+  const detailsIds = new WeakMap<EntryDetails, number>();
+  let detailsCount = 0;
+  const detailsId = (d: EntryDetails): number => {
+    let id = detailsIds.get(d);
+    if (id === undefined) {
+      id = ++detailsCount;
+      detailsIds.set(d, id);
+    }
+    return id;
+  };
   return (host, block, findings, placement): WarningView => {
     const doc = host.ownerDocument;
     const win = doc.defaultView ?? window;
     const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
-    const blur = options.researchMode ? null : blurOf(block);
-    let current = findings;
-    let container = doc.createElement('div');
+    const blur = researchMode ? null : blurOf(block);
+    let groups = groupByEntry(findings);
+    /** Details of this warning's entries, past and present, as they became known. */
+    const details = new Map<string, EntryDetails>();
+    let open = false;
+    let revealed = false;
+    let removed = false;
+    /** Bumped per request for details: only the answer to the latest one is drawn. */
+    let asked = 0;
+
+    const known = () => groups.flatMap((g) => details.get(refKey(g)) ?? []);
+    const summaryOf = () =>
+      el(doc, 'div', { class: 'lw-summary', role: 'status', 'aria-live': 'polite' }, [
+        el(doc, 'strong', { class: 'lw-brand' }, [t('warningBrand')]),
+        ' ',
+        ...groups.map((g) =>
+          el(doc, 'span', { class: 'lw-headline' }, [
+            headline(
+              t,
+              placement.isPost,
+              strongestKind(g.findings),
+              details.get(refKey(g))?.title[lang] ?? g.entry,
+            ),
+            ' ',
+          ]),
+        ),
+        ...(researchMode
+          ? []
+          : known().map((d) =>
+              el(doc, 'p', { class: 'lw-text' }, [
+                d.warning[lang],
+                ' ',
+                el(doc, 'span', { class: 'lw-source' }, [`— ${d.authority}`]),
+              ]),
+            )),
+      ]);
+    const panelOf = () =>
+      el(
+        doc,
+        'div',
+        open ? { id: WHY_ID, class: 'lw-why' } : { id: WHY_ID, class: 'lw-why', hidden: '' },
+        // Drawn when opened: most warnings are never opened, and this is half of each one's nodes.
+        open ? groups.map((g) => entryWhy(doc, options, g, details.get(refKey(g)))) : [],
+      );
+
+    // The parts that change after the warning is drawn; build() makes them anew.
+    let summary: HTMLElement;
+    let actions: HTMLElement;
+    let whyButton: HTMLElement;
+    let revealButton: HTMLElement | null;
+    let links: HTMLElement[];
+    let panel: HTMLElement;
+
+    const toggleWhy = () =>
+      change(() => {
+        open = !open;
+        whyButton.setAttribute('aria-expanded', String(open));
+        const fresh = panelOf();
+        panel.toggleAttribute('hidden', !open);
+        panel.replaceChildren(...fresh.childNodes);
+      });
+    const toggleReveal = (event: MouseEvent) => {
+      // A page script can click this button too (the root is open); only the reader's click counts.
+      if (event.isTrusted === false || !blur) return;
+      timed(() =>
+        change(() => {
+          revealed = !revealed;
+          if (revealed) blur.lift();
+          else blur.apply();
+          if (revealButton) revealButton.textContent = t(revealed ? 'hideAgainButton' : 'showAnywayButton');
+        }),
+      );
+    };
+
+    /** The whole warning as it looks now, with its style; build() relies on where the parts are. */
+    const drawn = () => {
+      const tree = doc.createDocumentFragment();
+      tree.append(
+        el(doc, 'style', null, [STYLE]),
+        el(doc, 'div', { class: researchMode ? 'lw lw-compact' : 'lw', lang, dir: 'ltr' }, [
+          summaryOf(),
+          el(doc, 'div', { class: 'lw-actions' }, [
+            el(doc, 'button', { type: 'button', 'aria-expanded': String(open), 'aria-controls': WHY_ID }, [
+              t('whyButton'),
+            ]),
+            ...(blur
+              ? [
+                  el(doc, 'button', { type: 'button', class: 'lw-primary' }, [
+                    t(revealed ? 'hideAgainButton' : 'showAnywayButton'),
+                  ]),
+                ]
+              : []),
+            ...disputeLinks(doc, t, known()),
+          ]),
+          panelOf(),
+        ]),
+      );
+      return tree;
+    };
+    /**
+     * What the drawing depends on, when it can be copied: with "Why?" closed (nearly always), a
+     * warning looks like every other one for the same entries, seen the same way.
+     */
+    const look = () =>
+      open
+        ? null
+        : [
+            placement.isPost,
+            revealed,
+            ...groups.map((g) => {
+              const d = details.get(refKey(g));
+              return `${refKey(g)}\u0001${strongestKind(g.findings)}\u0001${d ? detailsId(d) : ''}`;
+            }),
+          ].join('\u0002');
+
+    /** A fresh tree: after the page changed ours, the parts held above may be gone. */
+    const build = () => {
+      const key = look();
+      let tree = key === null ? undefined : (drawings.get(key)?.cloneNode(true) as DocumentFragment);
+      if (!tree) {
+        tree = drawn();
+        if (key !== null) {
+          if (drawings.size >= MAX_DRAWINGS) drawings.clear();
+          drawings.set(key, tree.cloneNode(true) as DocumentFragment);
+        }
+      }
+      // The parts, found where drawn() puts them, in a drawing or a copy.
+      const warning = tree.lastElementChild as HTMLElement;
+      summary = warning.firstElementChild as HTMLElement;
+      actions = summary.nextElementSibling as HTMLElement;
+      panel = actions.nextElementSibling as HTMLElement;
+      whyButton = actions.firstElementChild as HTMLElement;
+      revealButton = blur ? (whyButton.nextElementSibling as HTMLElement) : null;
+      links = [...actions.children].slice(blur ? 2 : 1) as HTMLElement[];
+      whyButton.addEventListener('click', () => timed(toggleWhy));
+      revealButton?.addEventListener('click', toggleReveal);
+      root.replaceChildren(tree);
+    };
+    /** Draws what changed since build(): details arrived, or the block now holds other findings. */
+    const refresh = () => {
+      refill(summary, summaryOf());
+      const fresh = disputeLinks(doc, t, known());
+      if (!sameNodes(links, fresh)) {
+        for (const a of links) a.remove();
+        actions.append(...fresh);
+        links = fresh;
+      }
+      if (open) refill(panel, panelOf());
+    };
+    /** Details at hand now; the missing ones are asked for and drawn when they come. */
+    const want = () => {
+      for (const d of loadDetails.peek?.(groups) ?? []) details.set(refKey(d), d);
+      if (groups.every((g) => details.has(refKey(g)))) return;
+      const ticket = ++asked;
+      loadDetails(groups).then((found) => {
+        if (removed || ticket !== asked) return;
+        timed(() =>
+          change(() => {
+            for (const d of found) details.set(refKey(d), d);
+            refresh();
+          }),
+        );
+      });
+    };
+
+    // The root's guard sees only others' changes (see change); the blur's compares with what the
+    // blur should be, since "Show anyway" changes the block too.
+    let redraw = false;
     let heals = 0;
     let lastHeal = 0;
     let healTimer: number | null = null;
-
-    const draw = () =>
-      render(
-        <Warning findings={current} isPost={placement.isPost} options={options} blur={blur} />,
-        container,
-      );
-    /** A fresh tree: after the page changed ours, Preact's idea of the old one is wrong. */
-    const build = () => {
-      render(null, container);
-      const style = doc.createElement('style');
-      style.textContent = STYLE;
-      container = doc.createElement('div');
-      root.replaceChildren(style, container);
-      draw();
-    };
-
-    // The root's guard sees only others' changes (see hookRenders); the blur's compares with what
-    // the blur should be, since "Show anyway" changes the block too.
-    let redraw = false;
     const guard = new win.MutationObserver(() => {
       redraw = true;
       heal();
@@ -480,6 +535,16 @@ export function createWarningMounter(options: WarningOptions): MountWarning {
     const blurGuard = new win.MutationObserver(() => {
       if (blur?.tampered()) heal();
     });
+    /** The warning's own changes, kept from its guard; what the page changed before them is still undone. */
+    const change = (work: () => void) => {
+      const theirs = guard.takeRecords().length > 0;
+      work();
+      guard.takeRecords();
+      if (theirs) {
+        redraw = true;
+        heal();
+      }
+    };
     /** Undoes what the page changed; an attack repeated many times is undone later and later. */
     const heal = () => {
       if (healTimer !== null) return;
@@ -489,7 +554,7 @@ export function createWarningMounter(options: WarningOptions): MountWarning {
       lastHeal = now;
       const undo = () => {
         healTimer = null;
-        if (!guards.has(guard)) return;
+        if (removed) return;
         if (redraw || guard.takeRecords().length > 0) build();
         redraw = false;
         if (blur?.tampered()) blur.apply();
@@ -501,23 +566,25 @@ export function createWarningMounter(options: WarningOptions): MountWarning {
       else healTimer = win.setTimeout(undo, delay);
     };
 
+    want();
     build();
     blur?.apply();
     guard.observe(root, { childList: true, subtree: true, characterData: true, attributes: true });
     blurGuard.observe(block, { attributes: true, attributeFilter: ['style', 'inert'] });
-    guards.add(guard);
     return {
       update(next) {
-        current = next;
-        draw();
-        guard.takeRecords();
+        change(() => {
+          groups = groupByEntry(next);
+          want();
+          refresh();
+        });
       },
       remove() {
-        guards.delete(guard);
+        removed = true;
         guard.disconnect();
         blurGuard.disconnect();
         if (healTimer !== null) win.clearTimeout(healTimer);
-        render(null, container);
+        root.replaceChildren();
         blur?.lift();
       },
     };
