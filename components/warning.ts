@@ -38,8 +38,8 @@ export interface WarningOptions {
   researchMode: boolean;
   loadDetails: LoadDetails;
   /**
-   * Runs work that warnings do on their own, later (Preact's deferred redraws: details arrived,
-   * "Why?" opened), so that it is timed like the rest of the extension (ContentScanner.timed).
+   * Runs work that warnings do on their own, later (redraws when details arrive, "Why?" opened,
+   * "Show anyway"), so that it is timed like the rest of the extension (ContentScanner.timed).
    */
   timed?: (work: () => void) => void;
 }
