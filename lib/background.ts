@@ -1,7 +1,13 @@
 import { keyId, parsePublicKey } from '../utils/ed25519';
 import { describeError, LeakwatchError } from '../utils/errors';
 import type { ListMeta } from '../utils/list-schema';
-import { type CompiledList, compileList, scanBlock } from '../utils/matcher';
+import {
+  type CompiledList,
+  compileList,
+  extractFeatures,
+  matchFeatures,
+  paramSetsOf,
+} from '../utils/matcher';
 import {
   CONTENT_SCRIPT_REQUESTS,
   type EntryDetails,
@@ -531,7 +537,10 @@ class BackgroundService implements Background {
       await this.listsReady();
       if (await this.isPaused(sender.tab?.url)) return { results: request.blocks.map(() => []), details: [] };
       const compiled = [...this.lists.values()].map((l) => l.compiled);
-      const results = request.blocks.map((block) => scanBlock(compiled, block.text, block.links));
+      const params = paramSetsOf(compiled);
+      const results = request.blocks.map((block) =>
+        matchFeatures(compiled, extractFeatures(block.text, block.links, params)),
+      );
       const found = new Map(results.flat().map((f) => [`${f.listId}\u0000${f.entry}`, f]));
       const details = [...found.values()].flatMap((f) => this.entryDetails(f.listId, f.entry));
       return { results, details };

@@ -413,12 +413,16 @@ function fingerprintFindings(list: CompiledList, fps: readonly number[], finding
   }
 }
 
+/** The distinct fingerprint parameters of the lists: what extractFeatures must compute for them. */
+export function paramSetsOf(lists: readonly CompiledList[]): FingerprintParams[] {
+  return [...new Map(lists.map((l) => [l.paramsKey, l.params])).values()];
+}
+
 /** Convenience for the CLI and tests: extract and match one block in one call. */
 export function scanBlock(
   lists: readonly CompiledList[],
   text: string,
   links: readonly string[] = [],
 ): Finding[] {
-  const params = [...new Map(lists.map((l) => [l.paramsKey, l.params])).values()];
-  return matchFeatures(lists, extractFeatures(text, links, params));
+  return matchFeatures(lists, extractFeatures(text, links, paramSetsOf(lists)));
 }

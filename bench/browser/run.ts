@@ -285,24 +285,37 @@ async function openPage(s: Session, name: string): Promise<PageProbe> {
   return probe;
 }
 
-async function closePage(p: PageProbe): Promise<void> {
-  if (p.profile) {
-    const done = new Promise<string>((resolve) =>
-      p.cdp.once('Tracing.tracingComplete', ({ stream }) => resolve(stream ?? '')),
-    );
-    await p.cdp.send('Tracing.end');
-    const handle = await done;
-    const chunks: string[] = [];
-    for (;;) {
-      const { data, eof, base64Encoded } = await p.cdp.send('IO.read', { handle, size: 1 << 20 });
-      chunks.push(base64Encoded ? Buffer.from(data, 'base64').toString('utf8') : data);
-      if (eof) break;
-    }
-    await p.cdp.send('IO.close', { handle });
-    fs.mkdirSync(path.dirname(p.profile), { recursive: true });
-    fs.writeFileSync(p.profile, chunks.join(''));
-    log(`trace written to ${p.profile}`);
+/** What saveTrace needs of a CDP session; Playwright's and puppeteer-core's both have it. */
+interface TracingSession {
+  send(method: 'Tracing.end' | 'IO.close', params?: { handle: string }): Promise<unknown>;
+  send(
+    method: 'IO.read',
+    params: { handle: string; size: number },
+  ): Promise<{ data: string; eof: boolean; base64Encoded?: boolean }>;
+  once(event: 'Tracing.tracingComplete', listener: (event: { stream?: string }) => void): unknown;
+}
+
+/** Ends the session's tracing and writes the trace (ReturnAsStream) to `file`. */
+async function saveTrace(cdp: TracingSession, file: string): Promise<void> {
+  const done = new Promise<string>((resolve) =>
+    cdp.once('Tracing.tracingComplete', ({ stream }) => resolve(stream ?? '')),
+  );
+  await cdp.send('Tracing.end');
+  const handle = await done;
+  const chunks: string[] = [];
+  for (;;) {
+    const { data, eof, base64Encoded } = await cdp.send('IO.read', { handle, size: 1 << 20 });
+    chunks.push(base64Encoded ? Buffer.from(data, 'base64').toString('utf8') : data);
+    if (eof) break;
   }
+  await cdp.send('IO.close', { handle });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, chunks.join(''));
+  log(`trace written to ${file}`);
+}
+
+async function closePage(p: PageProbe): Promise<void> {
+  if (p.profile) await saveTrace(p.cdp, p.profile);
   await p.cdp.detach().catch(() => undefined);
   await p.page.close();
 }
@@ -588,22 +601,7 @@ async function startBrowserTrace(s: Session): Promise<(name: string) => Promise<
     },
   });
   return async (name) => {
-    const done = new Promise<string>((resolve) =>
-      cdp.once('Tracing.tracingComplete', ({ stream }) => resolve(stream ?? '')),
-    );
-    await cdp.send('Tracing.end');
-    const handle = await done;
-    const chunks: string[] = [];
-    for (;;) {
-      const { data, eof, base64Encoded } = await cdp.send('IO.read', { handle, size: 1 << 20 });
-      chunks.push(base64Encoded ? Buffer.from(data, 'base64').toString('utf8') : data);
-      if (eof) break;
-    }
-    await cdp.send('IO.close', { handle });
-    const file = path.resolve(String(opts['trace-worker']), `${name}-${Date.now()}.json`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, chunks.join(''));
-    log(`browser trace written to ${file}`);
+    await saveTrace(cdp, path.resolve(String(opts['trace-worker']), `${name}-${Date.now()}.json`));
     await browser.disconnect();
   };
 }

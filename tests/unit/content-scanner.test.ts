@@ -17,7 +17,6 @@ import {
 } from '../../lib/content-scanner';
 import { MAX_TEXT_CHARS } from '../../lib/lookup-limits';
 import { type BlockText, requestSchema } from '../../lib/messages';
-import type { FingerprintParams } from '../../utils/list-schema';
 import {
   type BlockFeatures,
   compileList,
@@ -27,6 +26,7 @@ import {
   scanBlock,
 } from '../../utils/matcher';
 import { normaliseHashtag } from '../../utils/normalise';
+import { TEST_PARAMS } from './helpers/lists';
 import { makeList } from './helpers/make-list';
 
 /**
@@ -35,21 +35,14 @@ import { makeList } from './helpers/make-list';
  * display:none is left out), which is what these tests rely on; no textContent fallback is needed.
  */
 
-const PARAMS: FingerprintParams = {
-  algorithm: 'lw-shingle64-v1',
-  k: 5,
-  w: 4,
-  bits: 40,
-  threshold: 2,
-  minWords: 0,
-};
 const LEAK =
   'the campaign treasurer asked that the transfer of the second tranche be delayed until after the vote ' +
   'so that the accounts would not show it before the commission reviewed the filings next month';
-const leakFingerprints = extractFeatures(LEAK, [], [PARAMS]).fingerprints[paramsKeyOf(PARAMS)] ?? [];
+const leakFingerprints =
+  extractFeatures(LEAK, [], [TEST_PARAMS]).fingerprints[paramsKeyOf(TEST_PARAMS)] ?? [];
 const LIST = compileList(
   makeList(
-    { fingerprint: PARAMS },
+    { fingerprint: TEST_PARAMS },
     [...leakFingerprints].sort((a, b) => a - b),
   ),
 );
@@ -105,7 +98,7 @@ function setup(url: string, html: string, overrides: Partial<ScannerOptions> = {
     window: win,
     lookup: async (blocks) => {
       h.requests.push(blocks);
-      h.lookups.push(blocks.map((b) => extractFeatures(b.text, b.links, [PARAMS])));
+      h.lookups.push(blocks.map((b) => extractFeatures(b.text, b.links, [TEST_PARAMS])));
       return blocks.map((b) => scanBlock([LIST], b.text, b.links));
     },
     report: (r) => h.reports.push(r),

@@ -29,7 +29,8 @@ export interface TestListOptions {
 
 export const TEST_NOW = Date.parse('2026-03-01T12:00:00Z');
 
-const PARAMS: FingerprintParams = {
+/** The fingerprint parameters of test lists. */
+export const TEST_PARAMS: FingerprintParams = {
   algorithm: 'lw-shingle64-v1',
   k: 5,
   w: 4,
@@ -41,7 +42,7 @@ const PARAMS: FingerprintParams = {
 /** The leaked text of test lists: a block quoting it is flagged. */
 export const TEST_PASSAGE = 'the treasurer asked that the second transfer be delayed until after the vote';
 const passageFingerprints =
-  extractFeatures(TEST_PASSAGE, [], [PARAMS]).fingerprints[paramsKeyOf(PARAMS)] ?? [];
+  extractFeatures(TEST_PASSAGE, [], [TEST_PARAMS]).fingerprints[paramsKeyOf(TEST_PARAMS)] ?? [];
 
 export async function newSigner(): Promise<TestSigner> {
   const pair = await generateKeyPair();
@@ -61,7 +62,7 @@ export function makeList(options: TestListOptions = {}): DecodedList {
       issuedAt: options.issuedAt ?? '2026-02-01T00:00:00Z',
       expiresAt: options.expiresAt ?? '2027-02-01T00:00:00Z',
       normaliserVersion: NORMALISER_VERSION,
-      fingerprint: PARAMS,
+      fingerprint: TEST_PARAMS,
       syncIntervalHours: options.syncIntervalHours ?? 6,
       publisher: {
         name: 'Test publisher',
