@@ -1,13 +1,7 @@
 import { keyId, parsePublicKey } from '../utils/ed25519';
 import { describeError, LeakwatchError } from '../utils/errors';
 import type { ListMeta } from '../utils/list-schema';
-import {
-  type CompiledList,
-  compileList,
-  extractFeatures,
-  matchFeatures,
-  paramSetsOf,
-} from '../utils/matcher';
+import { type CompiledList, compileList, scanBlock } from '../utils/matcher';
 import {
   CONTENT_SCRIPT_REQUESTS,
   type EntryDetails,
@@ -537,10 +531,7 @@ class BackgroundService implements Background {
       await this.listsReady();
       if (await this.isPaused(sender.tab?.url)) return { results: request.blocks.map(() => []), details: [] };
       const compiled = [...this.lists.values()].map((l) => l.compiled);
-      const params = paramSetsOf(compiled);
-      const results = request.blocks.map((block) =>
-        matchFeatures(compiled, extractFeatures(block.text, block.links, params)),
-      );
+      const results = request.blocks.map((block) => scanBlock(compiled, block.text, block.links));
       const found = new Map(results.flat().map((f) => [`${f.listId}\u0000${f.entry}`, f]));
       const details = [...found.values()].flatMap((f) => this.entryDetails(f.listId, f.entry));
       return { results, details };

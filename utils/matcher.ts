@@ -1,8 +1,8 @@
 import { hashtagsInLink, hostCandidates, parseLink, parseUrlPattern, pathMatches, urlsInText } from './links';
 import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
 import { NORMALISER_VERSION, normaliseHashtag } from './normalise';
-import { fingerprintsOfLanes } from './shingle';
-import { scanText } from './text-scan';
+import { fingerprintsOfLanes, shingleHashesInto } from './shingle';
+import { type ScannedText, scanText } from './text-scan';
 
 /**
  * Matching is split in two so that the list never reaches the page and the page text never
@@ -229,21 +229,30 @@ export function extractFeatures(
   links: readonly string[],
   paramSets: readonly FingerprintParams[],
 ): BlockFeatures {
-  const typed = urlsInText(text);
-  const allLinks = typed.length === 0 && links.length < 2 ? [...links] : [...new Set([...links, ...typed])];
-  const scanned = scanText(text);
-  let hashtags = scanned.hashtags;
-  if (allLinks.length > 0) {
-    const all = new Set(hashtags);
-    for (const link of allLinks) for (const tag of hashtagsInLink(link)) all.add(tag);
-    hashtags = [...all];
-  }
+  const { hashtags, urls, scanned } = readBlock(text, links);
   const fingerprints: Record<string, number[]> = {};
   for (const p of paramSets) {
     const key = paramsKeyOf(p);
     fingerprints[key] ??= fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, p.k, p.bits);
   }
-  return { hashtags, urls: allLinks, fingerprints };
+  return { hashtags, urls, fingerprints };
+}
+
+/** A block's hashtags (in its text and its links) and links (given and typed), and its token lanes. */
+function readBlock(
+  text: string,
+  links: readonly string[],
+): { hashtags: string[]; urls: string[]; scanned: ScannedText } {
+  const typed = urlsInText(text);
+  const urls = typed.length === 0 && links.length < 2 ? [...links] : [...new Set([...links, ...typed])];
+  const scanned = scanText(text);
+  let hashtags = scanned.hashtags;
+  if (urls.length > 0) {
+    const all = new Set(hashtags);
+    for (const link of urls) for (const tag of hashtagsInLink(link)) all.add(tag);
+    hashtags = [...all];
+  }
+  return { hashtags, urls, scanned };
 }
 
 /** About eight values per bucket, capped at 2^22 slots (16 MB): past 32M fingerprints buckets hold more. */
@@ -300,6 +309,44 @@ function mayHold(filter: Uint32Array, inverseBlockWidth: number, value: number):
       1) ===
     1
   );
+}
+
+/**
+ * Position of the first shingle of the scanned tokens whose fingerprint the list holds, or -1.
+ * Nearly every block holds none, so this runs on the shingles' hash pairs, probing the filter with
+ * integer arithmetic (the same block and bits mayHold reads), and builds no fingerprint array.
+ */
+function firstListedShingle(list: CompiledList, lanes: Uint32Array, n: number): number {
+  if (n === 0) return -1;
+  const { k, bits } = list.params;
+  const count = n - Math.min(k, n) + 1;
+  const hashes = shingleHashesInto(lanes, n, k);
+  const { filter } = list;
+  // A value's filter block is its top bits, and the top 32 bits of a value are `hi` (or hold them).
+  const blockBits = Math.round(Math.log2(filter.length / FILTER_BLOCK_WORDS));
+  const blockShift = 32 - blockBits;
+  const extra = bits > 32 ? bits - 32 : 0;
+  const scale = 2 ** extra;
+  const loShift = 32 - extra;
+  const hiShift = bits >= 32 ? 0 : 32 - bits;
+  for (let s = 0, t = 0; s < count; s++, t += 2) {
+    const hi = hashes[t]!;
+    const lo = hashes[t + 1]!;
+    // What mayHold reads for value = hi * 2^extra + (lo >>> loShift): `value >>> 0` is its low 32 bits.
+    const low = extra === 0 ? hi >>> hiShift : (hi << extra) | (lo >>> loShift);
+    const base = blockBits === 0 ? 0 : (hi >>> blockShift) * FILTER_BLOCK_WORDS;
+    const h = Math.imul(low, FILTER_MUL);
+    if (
+      ((filter[base + (h >>> 28)]! >>> (h >>> 23)) &
+        (filter[base + ((h >>> 19) & 15)]! >>> (h >>> 14)) &
+        (filter[base + ((h >>> 10) & 15)]! >>> (h >>> 5)) &
+        1) ===
+        1 &&
+      findFirst(list, extra === 0 ? hi >>> hiShift : hi * scale + (lo >>> loShift)) >= 0
+    )
+      return s;
+  }
+  return -1;
 }
 
 /** First index of `value` among the list's fingerprints, or -1 (also for values out of range). */
@@ -371,11 +418,16 @@ function urlFindings(list: CompiledList, urls: readonly string[]): Finding[] {
   return itemFindings(list, 'url', hits, urls.length);
 }
 
-function fingerprintFindings(list: CompiledList, fps: readonly number[], findings: Finding[]): void {
+function fingerprintFindings(
+  list: CompiledList,
+  fps: readonly number[],
+  findings: Finding[],
+  firstHit = 0,
+): void {
   // Nearly every block matches nothing: find the first hit before allocating anything.
   const { filter } = list;
   const inverse = 1 / list.filterBlockWidth;
-  let position = 0;
+  let position = firstHit;
   for (; position < fps.length; position++) {
     const fp = fps[position]!;
     if (mayHold(filter, inverse, fp) && findFirst(list, fp) >= 0) break;
@@ -418,11 +470,31 @@ export function paramSetsOf(lists: readonly CompiledList[]): FingerprintParams[]
   return [...new Map(lists.map((l) => [l.paramsKey, l.params])).values()];
 }
 
-/** Convenience for the CLI and tests: extract and match one block in one call. */
+/**
+ * What matchFeatures(lists, extractFeatures(text, links, paramSetsOf(lists))) finds, in the same
+ * order, without building the fingerprint array of a block that has no listed fingerprint: the
+ * background's and the CLI's way to match one block.
+ */
 export function scanBlock(
   lists: readonly CompiledList[],
   text: string,
   links: readonly string[] = [],
 ): Finding[] {
-  return matchFeatures(lists, extractFeatures(text, links, paramSetsOf(lists)));
+  const { hashtags, urls, scanned } = readBlock(text, links);
+  const findings: Finding[] = [];
+  const fingerprints = new Map<string, number[]>();
+  for (const list of lists) {
+    if (hashtags.length > 0) findings.push(...hashtagFindings(list, hashtags));
+    if (urls.length > 0) findings.push(...urlFindings(list, urls));
+    if (list.fingerprints.length === 0) continue;
+    const first = firstListedShingle(list, scanned.lanes, scanned.tokenCount);
+    if (first < 0) continue;
+    let fps = fingerprints.get(list.paramsKey);
+    if (fps === undefined) {
+      fps = fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, list.params.k, list.params.bits);
+      fingerprints.set(list.paramsKey, fps);
+    }
+    fingerprintFindings(list, fps, findings, first);
+  }
+  return findings;
 }

@@ -102,6 +102,7 @@ export function shingleFingerprints(tokens: readonly string[], k: number, bits: 
 }
 
 let premixed = new Int32Array(1 << 10);
+let halves = new Uint32Array(1 << 10);
 
 /** The second half of round(), on a premixed lane value. */
 function mixRound(h: number, premixedLane: number): number {
@@ -110,35 +111,22 @@ function mixRound(h: number, premixedLane: number): number {
 }
 
 /**
- * shingleFingerprints() from the lanes of `n` tokens, appended to `out` or, without it, in a new
- * plain array (it becomes a message); the hot path of the scan, so the rounds and topBits are
- * inlined. Arrays are sized once: growing them by push() cost more than the hashing, mostly in the
- * garbage collector.
+ * shingleHashesOfLanes() into scratch: the (hi, lo) pairs of the shingles of `n` tokens, read or
+ * copied before the next call. The hot path of the scan, so the rounds are inlined and nothing is
+ * allocated per block; fingerprints and filter probes are both cut from these pairs.
  */
-export function fingerprintsOfLanes(
-  lanes: Uint32Array,
-  n: number,
-  k: number,
-  bits: number,
-  out?: number[],
-): number[] {
-  if (n === 0) return out ?? [];
+export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uint32Array {
+  const width = Math.min(k, n);
+  const count = n - width + 1;
   // The first half of round() depends on the token alone: do it once per token, not k times.
   if (premixed.length < n * 2) premixed = new Int32Array(Math.max(n * 2, premixed.length * 2));
+  if (halves.length < count * 2) halves = new Uint32Array(Math.max(count * 2, halves.length * 2));
   const pre = premixed;
+  const out = halves;
   for (let t = 0; t < n * 2; t++) {
     const x = Math.imul(lanes[t]!, 0xcc9e2d51);
     pre[t] = Math.imul((x << 15) | (x >>> 17), 0x1b873593);
   }
-  const width = Math.min(k, n);
-  const count = n - width + 1;
-  const at = out === undefined ? 0 : out.length;
-  const into = out ?? new Array<number>(count);
-  into.length = at + count;
-  const extra = bits > 32 ? bits - 32 : 0;
-  const scale = 2 ** extra;
-  const loShift = 32 - extra;
-  const hiShift = bits >= 32 ? 0 : 32 - bits;
   if (width === 5) {
     // The default k, unrolled: no inner loop to enter and leave per shingle.
     const seedA = SEED_A ^ 5;
@@ -153,9 +141,10 @@ export function fingerprintsOfLanes(
         pre[t + 9]!,
       );
       const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
-      into[at + s] = extra === 0 ? hi >>> hiShift : hi * scale + (fmix32(b ^ hi) >>> loShift);
+      out[t] = hi;
+      out[t + 1] = fmix32(b ^ hi);
     }
-    return into;
+    return out;
   }
   for (let s = 0; s < count; s++) {
     let a = SEED_A ^ width;
@@ -165,7 +154,37 @@ export function fingerprintsOfLanes(
       b = mixRound(b, pre[t + 1]!);
     }
     const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
-    into[at + s] = extra === 0 ? hi >>> hiShift : hi * scale + (fmix32(b ^ hi) >>> loShift);
+    out[s * 2] = hi;
+    out[s * 2 + 1] = fmix32(b ^ hi);
+  }
+  return out;
+}
+
+/**
+ * shingleFingerprints() from the lanes of `n` tokens, appended to `out` or, without it, in a new
+ * plain array. Arrays are sized once: growing them by push() cost more than the hashing, mostly in
+ * the garbage collector.
+ */
+export function fingerprintsOfLanes(
+  lanes: Uint32Array,
+  n: number,
+  k: number,
+  bits: number,
+  out?: number[],
+): number[] {
+  if (n === 0) return out ?? [];
+  const count = n - Math.min(k, n) + 1;
+  const hashes = shingleHashesInto(lanes, n, k);
+  const at = out === undefined ? 0 : out.length;
+  const into = out ?? new Array<number>(count);
+  into.length = at + count;
+  const extra = bits > 32 ? bits - 32 : 0;
+  const scale = 2 ** extra;
+  const loShift = 32 - extra;
+  const hiShift = bits >= 32 ? 0 : 32 - bits;
+  for (let s = 0; s < count; s++) {
+    const hi = hashes[s * 2]!;
+    into[at + s] = extra === 0 ? hi >>> hiShift : hi * scale + (hashes[s * 2 + 1]! >>> loShift);
   }
   return into;
 }

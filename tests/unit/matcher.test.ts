@@ -7,6 +7,7 @@ import {
   INDEX_FORMAT,
   indexList,
   matchFeatures,
+  paramSetsOf,
   scanBlock,
 } from '../../utils/matcher';
 import { normaliseHashtag, tokenise } from '../../utils/normalise';
@@ -87,6 +88,78 @@ describe('matcher', () => {
     const features = extractFeatures(memo, [], [list.params]);
     expect(JSON.parse(JSON.stringify(features))).toEqual(features);
     expect(matchFeatures([list], features).map((f) => f.kind)).toEqual(['fingerprint']);
+  });
+});
+
+describe('scanBlock', () => {
+  const vocabulary = [
+    'leak',
+    'memo',
+    'Élysée',
+    'campagne',
+    'the',
+    'of',
+    '#MacronLeaks',
+    'ﬁn',
+    'rn',
+    'm',
+    'x',
+  ];
+  const text = fc.array(fc.constantFrom(...vocabulary), { maxLength: 80 }).map((words) => words.join(' '));
+
+  it('finds what matchFeatures finds in extractFeatures, in the same order, for any lists', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            source: text,
+            k: fc.integer({ min: 1, max: 6 }),
+            bits: fc.constantFrom(24, 31, 32, 33, 40, 53),
+            fill: fc.integer({ min: 0, max: 3000 }),
+            threshold: fc.integer({ min: 1, max: 4 }),
+          }),
+          { minLength: 1, maxLength: 3 },
+        ),
+        text,
+        fc.array(fc.constantFrom('https://leaks.example.net/dump/a', 'https://example.org/#MacronLeaks'), {
+          maxLength: 2,
+        }),
+        (specs, block, links) => {
+          const lists = specs.map((spec, i) => {
+            const values = new Set(shingleFingerprints(tokenise(spec.source), spec.k, spec.bits));
+            for (let v = 0; values.size < spec.fill; v++)
+              values.add(Math.floor(((v * 2654435761) % 2 ** 32) * 2 ** (spec.bits - 32)));
+            const base = makeList(
+              {},
+              [...values].sort((a, b) => a - b),
+            );
+            const meta = {
+              ...base.meta,
+              listId: `list-${i}`,
+              fingerprint: {
+                ...base.meta.fingerprint,
+                k: spec.k,
+                bits: spec.bits,
+                threshold: spec.threshold,
+                minWords: 0,
+              },
+              entries: [
+                {
+                  ...base.meta.entries[0]!,
+                  hashtags: ['MacronLeaks'],
+                  urlPatterns: ['leaks.example.net/dump'],
+                },
+              ],
+            };
+            return compileList({ meta, fingerprints: base.fingerprints });
+          });
+          expect(scanBlock(lists, block, links)).toEqual(
+            matchFeatures(lists, extractFeatures(block, links, paramSetsOf(lists))),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
