@@ -149,6 +149,12 @@ export function scanText(text: string): ScannedText {
   const first = fastFirst;
   const second = fastSecond;
   const n = text.length;
+  // Imported constants are module bindings that optimised code reads again, checked, at each use:
+  // in locals they stay in registers (| 0 keeps LANE_MUL_B, above 2^31, a 32-bit integer).
+  const mulA = LANE_MUL_A | 0;
+  const mulB = LANE_MUL_B | 0;
+  const seedA = SEED_A | 0;
+  const seedB = SEED_B | 0;
   // A token takes at least one code unit and one separator; the rare code point whose normal
   // form holds more words than it has units grows the array below.
   ensureLanes((n >> 1) + 2);
@@ -175,19 +181,19 @@ export function scanText(text: string): ScannedText {
         let r = first[c]!;
         if (r > FAST_IGNORED) {
           if (length === 0) {
-            a = SEED_A;
-            b = SEED_B;
+            a = seedA;
+            b = seedB;
           }
           // The rest of the word in a loop of its own: one hard-to-predict branch per word, at
           // its end, instead of one per character.
           for (let w = c; ; ) {
-            a = Math.imul(a ^ r, LANE_MUL_A);
-            b = Math.imul(b ^ r, LANE_MUL_B) ^ (b >>> 15);
+            a = Math.imul(a ^ r, mulA);
+            b = Math.imul(b ^ r, mulB) ^ (b >>> 15);
             length++;
             const r2 = second[w]!;
             if (r2 !== 0) {
-              a = Math.imul(a ^ r2, LANE_MUL_A);
-              b = Math.imul(b ^ r2, LANE_MUL_B) ^ (b >>> 15);
+              a = Math.imul(a ^ r2, mulA);
+              b = Math.imul(b ^ r2, mulB) ^ (b >>> 15);
               length++;
             }
             if (++i === n) break;
@@ -257,11 +263,11 @@ export function scanText(text: string): ScannedText {
 
     if (cls & WORD) {
       if (length === 0) {
-        a = SEED_A;
-        b = SEED_B;
+        a = seedA;
+        b = seedB;
       }
-      a = Math.imul(a ^ code, LANE_MUL_A);
-      b = Math.imul(b ^ code, LANE_MUL_B) ^ (b >>> 15);
+      a = Math.imul(a ^ code, mulA);
+      b = Math.imul(b ^ code, mulB) ^ (b >>> 15);
       length++;
     } else if (length > 0) {
       if (tokens * 2 + 2 > out.length) {
