@@ -1,6 +1,6 @@
 import { LeakwatchError } from './errors';
 import type { FingerprintParams } from './list-schema';
-import { fingerprintsOfLanes, winnow } from './shingle';
+import { fingerprintsInto, winnowInto } from './shingle';
 import { scanText } from './text-scan';
 
 /**
@@ -70,10 +70,11 @@ class ChunkedFloat64 {
   /** Values in all chunks. */
   length = 0;
 
-  push(values: ArrayLike<number>): void {
-    const into = this.reserve(values.length);
-    for (let i = 0; i < values.length; i++) into[this.used + i] = values[i]!;
-    this.commit(values.length);
+  /** Appends the first `n` of `values`. */
+  push(values: Float64Array, n: number): void {
+    const into = this.reserve(n);
+    into.set(values.subarray(0, n), this.used);
+    this.commit(n);
   }
 
   /** The current chunk, with room for `count` more values after `used`, for writing in place; then commit(). */
@@ -260,9 +261,8 @@ function distinct(sorted: Float64Array): Float64Array {
 class DocumentFingerprints {
   private slots = new Float64Array(1 << 12);
 
-  /** Appends the distinct values of `fingerprints` to `into`. */
-  pushDistinct(fingerprints: ArrayLike<number>, into: ChunkedFloat64): void {
-    const n = fingerprints.length;
+  /** Appends the distinct values among the first `n` of `fingerprints` to `into`. */
+  pushDistinct(fingerprints: Float64Array, n: number, into: ChunkedFloat64): void {
     const size = 2 ** Math.ceil(Math.log2(Math.max(2, n * 2)));
     if (this.slots.length < size) this.slots = new Float64Array(size);
     const slots = this.slots;
@@ -287,14 +287,15 @@ class DocumentFingerprints {
 }
 
 /** Reused per document: one fresh array of every shingle per document kept the GC busy. */
-const scratch: number[] = [];
+let shingles = new Float64Array(1 << 12);
+let winnowed = new Float64Array(1 << 12);
 
-/** Every shingle's fingerprint at full precision (53 bits), into `scratch`; returns the word count. */
-function fullFingerprints(text: string, k: number): number {
+/** Every shingle's fingerprint at full precision (53 bits), in `shingles`; how many, and the document's words. */
+function fullFingerprints(text: string, k: number): { words: number; count: number } {
   const scanned = scanText(text);
-  scratch.length = 0;
-  fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, k, 53, scratch);
-  return scanned.tokenCount;
+  if (shingles.length < scanned.tokenCount) shingles = new Float64Array(scanned.tokenCount * 2);
+  const count = fingerprintsInto(scanned.lanes, scanned.tokenCount, k, 53, shingles);
+  return { words: scanned.tokenCount, count };
 }
 
 /**
@@ -331,17 +332,19 @@ export class FingerprintSetBuilder {
   }
 
   addDocument(text: string): void {
-    const words = fullFingerprints(withoutRoutingLines(text), this.params.k);
+    const { words, count } = fullFingerprints(withoutRoutingLines(text), this.params.k);
     this.stats.documents++;
     this.stats.words += words;
-    if (words === 0) return;
-    this.perDocument.pushDistinct(winnow(scratch, this.params.w), this.documentFingerprints);
+    if (count === 0) return;
+    if (winnowed.length < count) winnowed = new Float64Array(count * 2);
+    const kept = winnowInto(shingles, count, this.params.w, winnowed);
+    this.perDocument.pushDistinct(winnowed, kept, this.documentFingerprints);
   }
 
   /** Background text: every shingle counts, not just the winnowed ones. */
   addBackground(text: string): void {
-    fullFingerprints(text, this.params.k);
-    this.background.push(scratch);
+    const { count } = fullFingerprints(text, this.params.k);
+    this.background.push(shingles, count);
   }
 
   /**

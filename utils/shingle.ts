@@ -161,32 +161,39 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
 }
 
 /**
- * shingleFingerprints() from the lanes of `n` tokens, appended to `out` or, without it, in a new
- * plain array. Arrays are sized once: growing them by push() cost more than the hashing, mostly in
- * the garbage collector.
+ * shingleFingerprints() from the lanes of `n` tokens, into `out` (at least n values long): the
+ * number written.
  */
-export function fingerprintsOfLanes(
+export function fingerprintsInto(
   lanes: Uint32Array,
   n: number,
   k: number,
   bits: number,
-  out?: number[],
-): number[] {
-  if (n === 0) return out ?? [];
+  out: Float64Array,
+): number {
+  if (n === 0) return 0;
   const count = n - Math.min(k, n) + 1;
   const hashes = shingleHashesInto(lanes, n, k);
-  const at = out === undefined ? 0 : out.length;
-  const into = out ?? new Array<number>(count);
-  into.length = at + count;
   const extra = bits > 32 ? bits - 32 : 0;
   const scale = 2 ** extra;
   const loShift = 32 - extra;
   const hiShift = bits >= 32 ? 0 : 32 - bits;
   for (let s = 0; s < count; s++) {
     const hi = hashes[s * 2]!;
-    into[at + s] = extra === 0 ? hi >>> hiShift : hi * scale + (hashes[s * 2 + 1]! >>> loShift);
+    out[s] = extra === 0 ? hi >>> hiShift : hi * scale + (hashes[s * 2 + 1]! >>> loShift);
   }
-  return into;
+  return count;
+}
+
+let values = new Float64Array(1 << 10);
+
+/** shingleFingerprints() from the lanes of `n` tokens, in a plain array (one that JSON keeps as it is). */
+export function fingerprintsOfLanes(lanes: Uint32Array, n: number, k: number, bits: number): number[] {
+  if (values.length < n) values = new Float64Array(Math.max(n, values.length * 2));
+  const count = fingerprintsInto(lanes, n, k, bits, values);
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = values[i]!;
+  return out;
 }
 
 /**
@@ -195,24 +202,33 @@ export function fingerprintsOfLanes(
  * Any run of at least w + k - 1 words shared with another text yields a fingerprint kept here
  * that the other text contains too.
  */
-export function winnow(fingerprints: ArrayLike<number>, w: number): Float64Array {
-  const n = fingerprints.length;
-  if (n <= w) return n === 0 ? new Float64Array(0) : Float64Array.of(minOf(fingerprints));
-  const kept: number[] = [];
+export function winnow(fingerprints: Float64Array, w: number): Float64Array {
+  const kept = new Float64Array(Math.max(1, fingerprints.length - w + 1));
+  return kept.slice(0, winnowInto(fingerprints, fingerprints.length, w, kept));
+}
+
+/** winnow() of the first `n` fingerprints into `out` (at least n - w + 1 values long, and 1): the number kept. */
+export function winnowInto(fingerprints: Float64Array, n: number, w: number, out: Float64Array): number {
+  if (n <= w) {
+    if (n === 0) return 0;
+    out[0] = minOf(fingerprints, n);
+    return 1;
+  }
+  let kept = 0;
   let lastPos = -1;
   for (let start = 0; start + w <= n; start++) {
     let pos = start;
     for (let i = start + 1; i < start + w; i++) if (fingerprints[i]! <= fingerprints[pos]!) pos = i;
     if (pos !== lastPos) {
-      kept.push(fingerprints[pos]!);
+      out[kept++] = fingerprints[pos]!;
       lastPos = pos;
     }
   }
-  return Float64Array.from(kept);
+  return kept;
 }
 
-function minOf(values: ArrayLike<number>): number {
+function minOf(values: Float64Array, n: number): number {
   let m = values[0]!;
-  for (let i = 1; i < values.length; i++) if (values[i]! < m) m = values[i]!;
+  for (let i = 1; i < n; i++) if (values[i]! < m) m = values[i]!;
   return m;
 }

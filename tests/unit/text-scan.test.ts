@@ -42,7 +42,7 @@ function expectSameAsReference(text: string): void {
     Array.from(tokenLanesOf(tokens)),
   );
   expect(scanned.hashtags).toEqual(extractHashtags(text));
-  expect(fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, 5, 41, [])).toEqual(
+  expect(fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, 5, 41)).toEqual(
     Array.from(shingleFingerprints(tokens, 5, 41)),
   );
 }
@@ -89,7 +89,7 @@ describe('scanText: the fused scan equals tokenise + extractHashtags + shingleFi
         fc.integer({ min: 24, max: 53 }),
         (text, k, bits) => {
           const scanned = scanText(text);
-          expect(fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, k, bits, [])).toEqual(
+          expect(fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, k, bits)).toEqual(
             Array.from(shingleFingerprints(tokenise(text), k, bits)),
           );
         },
