@@ -46,8 +46,10 @@ const near: (Form | null | undefined)[] = new Array(NEAR).fill(undefined);
  * as for 'm' -> 'rn'), or FAST_NONE for everything the general step must see ('#', '_', marks that
  * combine, forms of three units...). Word units are letters and digits, never below U+0030.
  */
-const fastFirst = new Uint16Array(NEAR);
-const fastSecond = new Uint16Array(NEAR);
+// Indexed by any code unit, so that the fast loop needs no range test (the engine knows a code
+// unit is below 2^16 and drops the bounds check too); units from NEAR up stay FAST_NONE.
+const fastFirst = new Uint16Array(0x10000);
+const fastSecond = new Uint16Array(0x10000);
 const FAST_NONE = 0;
 const FAST_SEPARATOR = 1;
 const FAST_IGNORED = 2;
@@ -177,7 +179,6 @@ export function scanText(text: string): ScannedText {
     if (pending === null && !inTag) {
       while (i < n) {
         const c = text.charCodeAt(i);
-        if (c >= NEAR) break;
         let r = first[c]!;
         if (r > FAST_IGNORED) {
           if (length === 0) {
@@ -198,7 +199,6 @@ export function scanText(text: string): ScannedText {
             }
             if (++i === n) break;
             w = text.charCodeAt(i);
-            if (w >= NEAR) break;
             r = first[w]!;
             if (r <= FAST_IGNORED) break;
           }
