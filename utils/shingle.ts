@@ -104,6 +104,12 @@ export function shingleFingerprints(tokens: readonly string[], k: number, bits: 
 let premixed = new Int32Array(1 << 10);
 let halves = new Uint32Array(1 << 10);
 
+/** The first half of round(): it depends on the token's lane alone. */
+function premix(lane: number): number {
+  const x = Math.imul(lane, 0xcc9e2d51);
+  return Math.imul((x << 15) | (x >>> 17), 0x1b873593);
+}
+
 /** The second half of round(), on a premixed lane value. */
 function mixRound(h: number, premixedLane: number): number {
   const x = h ^ premixedLane;
@@ -118,34 +124,44 @@ function mixRound(h: number, premixedLane: number): number {
 export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uint32Array {
   const width = Math.min(k, n);
   const count = n - width + 1;
-  // The first half of round() depends on the token alone: do it once per token, not k times.
-  if (premixed.length < n * 2) premixed = new Int32Array(Math.max(n * 2, premixed.length * 2));
   if (halves.length < count * 2) halves = new Uint32Array(Math.max(count * 2, halves.length * 2));
-  const pre = premixed;
   const out = halves;
-  for (let t = 0; t < n * 2; t++) {
-    const x = Math.imul(lanes[t]!, 0xcc9e2d51);
-    pre[t] = Math.imul((x << 15) | (x >>> 17), 0x1b873593);
-  }
   if (width === 5) {
-    // The default k, unrolled: no inner loop to enter and leave per shingle.
-    const seedA = SEED_A ^ 5;
-    const seedB = SEED_B ^ 5;
+    // The default k, unrolled, over a window of the last five tokens' premixed lanes held in
+    // locals: each shingle reads and premixes only its newest token's two lanes.
+    const seedA = (SEED_A ^ 5) | 0;
+    const seedB = (SEED_B ^ 5) | 0;
+    let a0 = premix(lanes[0]!);
+    let b0 = premix(lanes[1]!);
+    let a1 = premix(lanes[2]!);
+    let b1 = premix(lanes[3]!);
+    let a2 = premix(lanes[4]!);
+    let b2 = premix(lanes[5]!);
+    let a3 = premix(lanes[6]!);
+    let b3 = premix(lanes[7]!);
     for (let s = 0, t = 0; s < count; s++, t += 2) {
-      const a = mixRound(
-        mixRound(mixRound(mixRound(mixRound(seedA, pre[t]!), pre[t + 2]!), pre[t + 4]!), pre[t + 6]!),
-        pre[t + 8]!,
-      );
-      const b = mixRound(
-        mixRound(mixRound(mixRound(mixRound(seedB, pre[t + 1]!), pre[t + 3]!), pre[t + 5]!), pre[t + 7]!),
-        pre[t + 9]!,
-      );
+      const a4 = premix(lanes[t + 8]!);
+      const b4 = premix(lanes[t + 9]!);
+      const a = mixRound(mixRound(mixRound(mixRound(mixRound(seedA, a0), a1), a2), a3), a4);
+      const b = mixRound(mixRound(mixRound(mixRound(mixRound(seedB, b0), b1), b2), b3), b4);
       const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
       out[t] = hi;
       out[t + 1] = fmix32(b ^ hi);
+      a0 = a1;
+      a1 = a2;
+      a2 = a3;
+      a3 = a4;
+      b0 = b1;
+      b1 = b2;
+      b2 = b3;
+      b3 = b4;
     }
     return out;
   }
+  // The first half of round() depends on the token alone: do it once per token, not k times.
+  if (premixed.length < n * 2) premixed = new Int32Array(Math.max(n * 2, premixed.length * 2));
+  const pre = premixed;
+  for (let t = 0; t < n * 2; t++) pre[t] = premix(lanes[t]!);
   for (let s = 0; s < count; s++) {
     let a = SEED_A ^ width;
     let b = SEED_B ^ width;
