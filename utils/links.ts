@@ -124,7 +124,8 @@ const WWW = /www\./i;
 /** URL-like strings typed in plain text (posts often show a mirror's address without a link). */
 export function urlsInText(text: string): string[] {
   // Both forms hold a '/' or 'www.': most blocks have neither, and the search for them is much
-  // cheaper than the pattern's attempt at every word.
-  if (!text.includes('/') && !WWW.test(text)) return [];
+  // cheaper than the pattern's attempt at every word. 'www.' holds 'w.' or 'W.', two plain
+  // substring searches that spare most blocks the case-insensitive one.
+  if (!text.includes('/') && !((text.includes('w.') || text.includes('W.')) && WWW.test(text))) return [];
   return text.match(URL_IN_TEXT)?.map((u) => u.replace(/[.,;:!?]+$/, '')) ?? [];
 }

@@ -322,8 +322,12 @@ function firstListedShingle(list: CompiledList, lanes: Uint32Array, n: number): 
   const count = n - Math.min(k, n) + 1;
   const hashes = shingleHashesInto(lanes, n, k);
   const { filter } = list;
+  // Module-level names become vars in a bundle, re-read and checked at each use: take them once.
+  const words = FILTER_BLOCK_WORDS;
+  const multiplier = FILTER_MUL;
+  const find = findFirst;
   // A value's filter block is its top bits, and the top 32 bits of a value are `hi` (or hold them).
-  const blockBits = Math.round(Math.log2(filter.length / FILTER_BLOCK_WORDS));
+  const blockBits = Math.round(Math.log2(filter.length / words));
   const blockShift = 32 - blockBits;
   const extra = bits > 32 ? bits - 32 : 0;
   const scale = 2 ** extra;
@@ -334,15 +338,15 @@ function firstListedShingle(list: CompiledList, lanes: Uint32Array, n: number): 
     const lo = hashes[t + 1]!;
     // What mayHold reads for value = hi * 2^extra + (lo >>> loShift): `value >>> 0` is its low 32 bits.
     const low = extra === 0 ? hi >>> hiShift : (hi << extra) | (lo >>> loShift);
-    const base = blockBits === 0 ? 0 : (hi >>> blockShift) * FILTER_BLOCK_WORDS;
-    const h = Math.imul(low, FILTER_MUL);
+    const base = blockBits === 0 ? 0 : (hi >>> blockShift) * words;
+    const h = Math.imul(low, multiplier);
     if (
       ((filter[base + (h >>> 28)]! >>> (h >>> 23)) &
         (filter[base + ((h >>> 19) & 15)]! >>> (h >>> 14)) &
         (filter[base + ((h >>> 10) & 15)]! >>> (h >>> 5)) &
         1) ===
         1 &&
-      findFirst(list, extra === 0 ? hi >>> hiShift : hi * scale + (lo >>> loShift)) >= 0
+      find(list, extra === 0 ? hi >>> hiShift : hi * scale + (lo >>> loShift)) >= 0
     )
       return s;
   }
@@ -482,13 +486,14 @@ export function scanBlock(
 ): Finding[] {
   const { hashtags, urls, scanned } = readBlock(text, links);
   const findings: Finding[] = [];
-  const fingerprints = new Map<string, number[]>();
+  let fingerprints: Map<string, number[]> | undefined;
   for (const list of lists) {
     if (hashtags.length > 0) findings.push(...hashtagFindings(list, hashtags));
     if (urls.length > 0) findings.push(...urlFindings(list, urls));
     if (list.fingerprints.length === 0) continue;
     const first = firstListedShingle(list, scanned.lanes, scanned.tokenCount);
     if (first < 0) continue;
+    fingerprints ??= new Map();
     let fps = fingerprints.get(list.paramsKey);
     if (fps === undefined) {
       fps = fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, list.params.k, list.params.bits);

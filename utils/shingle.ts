@@ -16,14 +16,20 @@ export const SEED_B = 0x7f4a7c15;
 export const LANE_MUL_A = 0x01000193;
 export const LANE_MUL_B = 0x5bd1e995;
 
-export function fmix32(h: number): number {
+/**
+ * murmur3's finaliser. The hot loops' helpers are consts, not function declarations: a declared
+ * function's name can be reassigned, so optimised code that inlines it checks, at every call, which
+ * function the name holds; a const it takes as it is.
+ */
+const mix32 = (h: number): number => {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
+};
+export const fmix32 = mix32;
 
 function round(h: number, v: number): number {
   let x = Math.imul(v, 0xcc9e2d51);
@@ -102,19 +108,20 @@ export function shingleFingerprints(tokens: readonly string[], k: number, bits: 
 }
 
 let premixed = new Int32Array(1 << 10);
+const windowStart = new Int32Array(8);
 let halves = new Uint32Array(1 << 10);
 
 /** The first half of round(): it depends on the token's lane alone. */
-function premix(lane: number): number {
+const premix = (lane: number): number => {
   const x = Math.imul(lane, 0xcc9e2d51);
   return Math.imul((x << 15) | (x >>> 17), 0x1b873593);
-}
+};
 
 /** The second half of round(), on a premixed lane value. */
-function mixRound(h: number, premixedLane: number): number {
+const mixRound = (h: number, premixedLane: number): number => {
   const x = h ^ premixedLane;
   return (Math.imul((x << 13) | (x >>> 19), 5) + 0xe6546b64) | 0;
-}
+};
 
 /**
  * shingleHashesOfLanes() into scratch: the (hi, lo) pairs of the shingles of `n` tokens, read or
@@ -126,27 +133,35 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
   const count = n - width + 1;
   if (halves.length < count * 2) halves = new Uint32Array(Math.max(count * 2, halves.length * 2));
   const out = halves;
+  // Module-level helpers become vars in a bundle, re-read and checked at each call: take them once.
+  const mixIn = mixRound;
+  const pre5 = premix;
+  const mix = mix32;
   if (width === 5) {
     // The default k, unrolled, over a window of the last five tokens' premixed lanes held in
     // locals: each shingle reads and premixes only its newest token's two lanes.
     const seedA = (SEED_A ^ 5) | 0;
     const seedB = (SEED_B ^ 5) | 0;
-    let a0 = premix(lanes[0]!);
-    let b0 = premix(lanes[1]!);
-    let a1 = premix(lanes[2]!);
-    let b1 = premix(lanes[3]!);
-    let a2 = premix(lanes[4]!);
-    let b2 = premix(lanes[5]!);
-    let a3 = premix(lanes[6]!);
-    let b3 = premix(lanes[7]!);
+    // Read from an Int32Array, the window's first values are known 32-bit integers, so the loop
+    // keeps all ten in registers as such.
+    const first = windowStart;
+    for (let t = 0; t < 8; t++) first[t] = pre5(lanes[t]!);
+    let a0 = first[0]!;
+    let b0 = first[1]!;
+    let a1 = first[2]!;
+    let b1 = first[3]!;
+    let a2 = first[4]!;
+    let b2 = first[5]!;
+    let a3 = first[6]!;
+    let b3 = first[7]!;
     for (let s = 0, t = 0; s < count; s++, t += 2) {
-      const a4 = premix(lanes[t + 8]!);
-      const b4 = premix(lanes[t + 9]!);
-      const a = mixRound(mixRound(mixRound(mixRound(mixRound(seedA, a0), a1), a2), a3), a4);
-      const b = mixRound(mixRound(mixRound(mixRound(mixRound(seedB, b0), b1), b2), b3), b4);
-      const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
+      const a4 = pre5(lanes[t + 8]!);
+      const b4 = pre5(lanes[t + 9]!);
+      const a = mixIn(mixIn(mixIn(mixIn(mixIn(seedA, a0), a1), a2), a3), a4);
+      const b = mixIn(mixIn(mixIn(mixIn(mixIn(seedB, b0), b1), b2), b3), b4);
+      const hi = mix(a ^ Math.imul(b, 0x27d4eb2d));
       out[t] = hi;
-      out[t + 1] = fmix32(b ^ hi);
+      out[t + 1] = mix(b ^ hi);
       a0 = a1;
       a1 = a2;
       a2 = a3;
@@ -161,17 +176,17 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
   // The first half of round() depends on the token alone: do it once per token, not k times.
   if (premixed.length < n * 2) premixed = new Int32Array(Math.max(n * 2, premixed.length * 2));
   const pre = premixed;
-  for (let t = 0; t < n * 2; t++) pre[t] = premix(lanes[t]!);
+  for (let t = 0; t < n * 2; t++) pre[t] = pre5(lanes[t]!);
   for (let s = 0; s < count; s++) {
     let a = SEED_A ^ width;
     let b = SEED_B ^ width;
     for (let t = s * 2, end = (s + width) * 2; t < end; t += 2) {
-      a = mixRound(a, pre[t]!);
-      b = mixRound(b, pre[t + 1]!);
+      a = mixIn(a, pre[t]!);
+      b = mixIn(b, pre[t + 1]!);
     }
-    const hi = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
+    const hi = mix(a ^ Math.imul(b, 0x27d4eb2d));
     out[s * 2] = hi;
-    out[s * 2 + 1] = fmix32(b ^ hi);
+    out[s * 2 + 1] = mix(b ^ hi);
   }
   return out;
 }

@@ -151,12 +151,17 @@ export function scanText(text: string): ScannedText {
   const first = fastFirst;
   const second = fastSecond;
   const n = text.length;
-  // Imported constants are module bindings that optimised code reads again, checked, at each use:
-  // in locals they stay in registers (| 0 keeps LANE_MUL_B, above 2^31, a 32-bit integer).
+  // Module-level names are bindings that optimised code may read again, checked, at each use (an
+  // import always; a const once a bundler has made it a var): the loop's constants and helper are
+  // taken into locals, which stay in registers. | 0 keeps LANE_MUL_B, above 2^31, a 32-bit integer.
   const mulA = LANE_MUL_A | 0;
   const mulB = LANE_MUL_B | 0;
   const seedA = SEED_A | 0;
   const seedB = SEED_B | 0;
+  const ignored = FAST_IGNORED;
+  const separator = FAST_SEPARATOR;
+  const none = FAST_NONE;
+  const mix = fmix32;
   // A token takes at least one code unit and one separator; the rare code point whose normal
   // form holds more words than it has units grows the array below.
   ensureLanes((n >> 1) + 2);
@@ -180,7 +185,7 @@ export function scanText(text: string): ScannedText {
       while (i < n) {
         const c = text.charCodeAt(i);
         let r = first[c]!;
-        if (r > FAST_IGNORED) {
+        if (r > ignored) {
           if (length === 0) {
             a = seedA;
             b = seedB;
@@ -200,23 +205,23 @@ export function scanText(text: string): ScannedText {
             if (++i === n) break;
             w = text.charCodeAt(i);
             r = first[w]!;
-            if (r <= FAST_IGNORED) break;
+            if (r <= ignored) break;
           }
           previous = WORD | TAG_BODY;
           continue;
-        } else if (r === FAST_SEPARATOR) {
+        } else if (r === separator) {
           if (length > 0) {
             if (tokens * 2 + 2 > out.length) {
               ensureLanes(tokens + 1);
               out = lanes;
             }
-            out[tokens * 2] = fmix32(a ^ length);
-            out[tokens * 2 + 1] = fmix32(b + length);
+            out[tokens * 2] = mix(a ^ length);
+            out[tokens * 2 + 1] = mix(b + length);
             tokens++;
             length = 0;
           }
           previous = 0;
-        } else if (r === FAST_NONE) break;
+        } else if (r === none) break;
         i++;
       }
     }
@@ -274,8 +279,8 @@ export function scanText(text: string): ScannedText {
         ensureLanes(tokens + 1);
         out = lanes;
       }
-      out[tokens * 2] = fmix32(a ^ length);
-      out[tokens * 2 + 1] = fmix32(b + length);
+      out[tokens * 2] = mix(a ^ length);
+      out[tokens * 2 + 1] = mix(b + length);
       tokens++;
       length = 0;
     }
