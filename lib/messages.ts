@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import '../utils/list-schema'; // applies z.config({ jitless: true }) before any schema is built
+import { lazySchema } from '../utils/list-schema'; // also applies z.config({ jitless: true })
 import {
   MAX_BLOCKS_PER_LOOKUP,
   MAX_LINK_CHARS,
@@ -21,71 +21,103 @@ import {
  */
 
 const MAX_ENTRY_DETAILS = 100;
-const link = z.string().min(1).max(MAX_LINK_CHARS);
+const link = () => z.string().min(1).max(MAX_LINK_CHARS);
 
-export const blockTextSchema = z.strictObject({
-  text: z.string().max(MAX_TEXT_CHARS),
-  links: z.array(link).max(MAX_LINKS_PER_BLOCK),
-});
+export const blockTextSchema = lazySchema(() =>
+  z.strictObject({
+    text: z.string().max(MAX_TEXT_CHARS),
+    links: z.array(link()).max(MAX_LINKS_PER_BLOCK),
+  }),
+);
 
-const lookupBlocks = z
-  .array(blockTextSchema)
-  .max(MAX_BLOCKS_PER_LOOKUP)
-  .refine((blocks) => blocks.reduce((sum, b) => sum + b.text.length, 0) <= MAX_LOOKUP_CHARS, {
-    message: `more than ${MAX_LOOKUP_CHARS} characters of text in one lookup`,
-  });
+const lookupBlocks = () =>
+  z
+    .array(blockTextSchema())
+    .max(MAX_BLOCKS_PER_LOOKUP)
+    .refine((blocks) => blocks.reduce((sum, b) => sum + b.text.length, 0) <= MAX_LOOKUP_CHARS, {
+      message: `more than ${MAX_LOOKUP_CHARS} characters of text in one lookup`,
+    });
 
-export const findingSchema = z.strictObject({
-  kind: z.enum(['hashtag', 'fingerprint', 'url']),
-  listId: z.string().max(64),
-  entry: z.string().max(64),
-  strength: z.strictObject({ matched: z.number().int().min(0), total: z.number().int().min(0) }),
-  evidence: z.string().max(300).optional(),
-});
+export const findingSchema = lazySchema(() =>
+  z.strictObject({
+    kind: z.enum(['hashtag', 'fingerprint', 'url']),
+    listId: z.string().max(64),
+    entry: z.string().max(64),
+    strength: z.strictObject({ matched: z.number().int().min(0), total: z.number().int().min(0) }),
+    evidence: z.string().max(300).optional(),
+  }),
+);
 
-export const requestSchema = z.discriminatedUnion('type', [
+/**
+ * One schema per request type, each built the first time a request of its type comes: a worker
+ * woken by a lookup sets up that schema alone (setting up zod schemas is most of what the worker's
+ * modules cost to evaluate, see lazySchema).
+ */
+const requestSchemas = {
   /** Content script start-up: whether to scan at all. */
-  z.strictObject({ type: z.literal('hello') }),
-  z.strictObject({
-    type: z.literal('lookup'),
-    blocks: lookupBlocks,
-  }),
+  hello: lazySchema(() => z.strictObject({ type: z.literal('hello') })),
+  lookup: lazySchema(() => z.strictObject({ type: z.literal('lookup'), blocks: lookupBlocks() })),
   /** The texts a warning shows for entries the page was flagged for (findings carry only ids). */
-  z.strictObject({
-    type: z.literal('entry-details'),
-    entries: z
-      .array(z.strictObject({ listId: z.string().max(64), entry: z.string().max(64) }))
-      .min(1)
-      .max(MAX_ENTRY_DETAILS),
-  }),
+  'entry-details': lazySchema(() =>
+    z.strictObject({
+      type: z.literal('entry-details'),
+      entries: z
+        .array(z.strictObject({ listId: z.string().max(64), entry: z.string().max(64) }))
+        .min(1)
+        .max(MAX_ENTRY_DETAILS),
+    }),
+  ),
   /** What the content script shows on its page now, for the badge, popup and research log. */
-  z.strictObject({
-    type: z.literal('report'),
-    flaggedBlocks: z.number().int().min(0).max(1_000_000),
-    findings: z.array(findingSchema).max(5_000),
-  }),
-  z.strictObject({ type: z.literal('popup-state'), tabId: z.number().int().min(0) }),
-  z.strictObject({ type: z.literal('update-now') }),
-  z.strictObject({
-    type: z.literal('set-site-paused'),
-    host: z.string().min(1).max(253),
-    paused: z.boolean(),
-  }),
-  z.strictObject({ type: z.literal('get-options') }),
-  z.strictObject({
-    type: z.literal('add-subscription'),
-    url: z.string().min(1).max(2_048),
-    publicKey: z.string().min(1).max(200),
-  }),
-  z.strictObject({ type: z.literal('remove-subscription'), id: z.string().min(1).max(200) }),
-  z.strictObject({ type: z.literal('set-research-mode'), on: z.boolean() }),
-  z.strictObject({ type: z.literal('clear-log') }),
-]);
+  report: lazySchema(() =>
+    z.strictObject({
+      type: z.literal('report'),
+      flaggedBlocks: z.number().int().min(0).max(1_000_000),
+      findings: z.array(findingSchema()).max(5_000),
+    }),
+  ),
+  'popup-state': lazySchema(() =>
+    z.strictObject({ type: z.literal('popup-state'), tabId: z.number().int().min(0) }),
+  ),
+  'update-now': lazySchema(() => z.strictObject({ type: z.literal('update-now') })),
+  'set-site-paused': lazySchema(() =>
+    z.strictObject({
+      type: z.literal('set-site-paused'),
+      host: z.string().min(1).max(253),
+      paused: z.boolean(),
+    }),
+  ),
+  'get-options': lazySchema(() => z.strictObject({ type: z.literal('get-options') })),
+  'add-subscription': lazySchema(() =>
+    z.strictObject({
+      type: z.literal('add-subscription'),
+      url: z.string().min(1).max(2_048),
+      publicKey: z.string().min(1).max(200),
+    }),
+  ),
+  'remove-subscription': lazySchema(() =>
+    z.strictObject({ type: z.literal('remove-subscription'), id: z.string().min(1).max(200) }),
+  ),
+  'set-research-mode': lazySchema(() =>
+    z.strictObject({ type: z.literal('set-research-mode'), on: z.boolean() }),
+  ),
+  'clear-log': lazySchema(() => z.strictObject({ type: z.literal('clear-log') })),
+};
 
-export type BlockText = z.infer<typeof blockTextSchema>;
-export type FindingMessage = z.infer<typeof findingSchema>;
-export type Request = z.infer<typeof requestSchema>;
-export type RequestType = Request['type'];
+type RequestSchemas = typeof requestSchemas;
+export type RequestType = keyof RequestSchemas;
+export type Request = { [K in RequestType]: z.infer<ReturnType<RequestSchemas[K]>> }[RequestType];
+export type BlockText = z.infer<ReturnType<typeof blockTextSchema>>;
+export type FindingMessage = z.infer<ReturnType<typeof findingSchema>>;
+
+/** Parses any request: the schema of its `type`, or a failure for a type that is not one. */
+export const requestSchema = {
+  safeParse(raw: unknown): { success: true; data: Request } | { success: false } {
+    const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string' || !Object.hasOwn(requestSchemas, type)) return { success: false };
+    const parsed = requestSchemas[type as RequestType]().safeParse(raw);
+    return parsed.success ? { success: true, data: parsed.data as Request } : { success: false };
+  },
+};
 
 /** Requests a content script may send; anything else from a content script is refused. */
 export const CONTENT_SCRIPT_REQUESTS: ReadonlySet<RequestType> = new Set([
