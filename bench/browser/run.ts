@@ -151,7 +151,7 @@ function buildExtension(): Promise<string> {
     WXT_LEAKWATCH_LIST_URL: `${ORIGIN}/list.lwl`,
     WXT_LEAKWATCH_PUBKEYS: publicKey,
     // Profiles name functions; the figures of a run without --profile come from the minified build that ships.
-    ...(opts.profile ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
+    ...(opts.profile || opts['trace-worker'] ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
   };
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['--no-install', 'wxt', 'build'], { cwd: REPO, env, stdio: 'pipe' });
@@ -619,6 +619,8 @@ async function startBrowserTrace(s: Session): Promise<(name: string) => Promise<
         'loading',
         'Blob',
         'disabled-by-default-worker.scheduler',
+        // Samples of every thread, the worker's start-up included (DevTools shows them as a profile).
+        'disabled-by-default-v8.cpu_profiler',
       ],
     },
   });
