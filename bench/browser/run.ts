@@ -619,8 +619,6 @@ async function startBrowserTrace(s: Session): Promise<(name: string) => Promise<
         'loading',
         'Blob',
         'disabled-by-default-worker.scheduler',
-        // Samples of every thread, the worker's start-up included (DevTools shows them as a profile).
-        'disabled-by-default-v8.cpu_profiler',
       ],
     },
   });
