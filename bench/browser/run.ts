@@ -577,6 +577,20 @@ function coldReport(cold: ColdRun[]): void {
     const at = cold.map((c) => c.milestones[name]).filter((x) => x !== undefined);
     return `${name} ${median(at).toFixed(1)}`;
   });
+  // Each run's own intervals: a slow process start shifts every later milestone of that run alike.
+  const steps = names.slice(1).map((name, i) => {
+    const from = names[i]!;
+    const spans = cold
+      .filter((c) => c.milestones[name] !== undefined && c.milestones[from] !== undefined)
+      .map((c) => c.milestones[name]! - c.milestones[from]!);
+    return `${name} +${median(spans).toFixed(1)}`;
+  });
+  const ours = cold
+    .filter((c) => c.milestones.answered !== undefined && c.milestones['worker origin'] !== undefined)
+    .map((c) => c.milestones.answered! - c.milestones['worker origin']!);
+  process.stdout.write(
+    `median intervals (ms): ${steps.join(' | ')}; worker origin to answered ${median(ours).toFixed(1)}\n`,
+  );
   process.stdout.write(
     `cold-only ${new Date().toISOString()} load ${os
       .loadavg()
