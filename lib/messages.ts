@@ -10,8 +10,8 @@ import {
 
 /**
  * The one message protocol between content scripts, popup, options and the background.
- * Content scripts run next to hostile pages, so the background parses every request with these
- * schemas and answers `{ ok: false, error }` to anything else.
+ * Content scripts run next to hostile pages, so the background parses every request (requestSchema)
+ * and answers `{ ok: false, error }` to anything else.
  *
  * A lookup carries each block's text and links, never the page URL: features are extracted in the
  * background, off the page's main thread. Sending fingerprints instead cost the page more than the
@@ -21,22 +21,56 @@ import {
  */
 
 const MAX_ENTRY_DETAILS = 100;
-const link = () => z.string().min(1).max(MAX_LINK_CHARS);
 
-export const blockTextSchema = lazySchema(() =>
-  z.strictObject({
-    text: z.string().max(MAX_TEXT_CHARS),
-    links: z.array(link()).max(MAX_LINKS_PER_BLOCK),
-  }),
-);
+export interface BlockText {
+  text: string;
+  links: string[];
+}
 
-const lookupBlocks = () =>
-  z
-    .array(blockTextSchema())
-    .max(MAX_BLOCKS_PER_LOOKUP)
-    .refine((blocks) => blocks.reduce((sum, b) => sum + b.text.length, 0) <= MAX_LOOKUP_CHARS, {
-      message: `more than ${MAX_LOOKUP_CHARS} characters of text in one lookup`,
-    });
+/** Content script start-up: whether to scan at all. */
+export interface HelloRequest {
+  type: 'hello';
+}
+
+export interface LookupRequest {
+  type: 'lookup';
+  blocks: BlockText[];
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Own keys all among `allowed`: an object schema that refuses unknown keys. */
+const onlyKeys = (x: Record<string, unknown>, allowed: readonly string[]) =>
+  Object.keys(x).every((key) => allowed.includes(key));
+
+/**
+ * The two requests that wake a stopped worker from a page are checked by hand: setting up zod's
+ * object, array and string schemas for the first of them cost a restarted worker's first lookup
+ * in Chromium 156. A lookup is a strict object of at most MAX_BLOCKS_PER_LOOKUP blocks,
+ * each a strict object of a text of at most MAX_TEXT_CHARS characters and at most
+ * MAX_LINKS_PER_BLOCK links of 1 to MAX_LINK_CHARS characters, with at most MAX_LOOKUP_CHARS
+ * characters of text in all (tests/unit/messages.test.ts checks this against the same rules
+ * written as a zod schema, on random requests).
+ */
+function parseLookup(raw: Record<string, unknown>): LookupRequest | null {
+  const { blocks } = raw;
+  if (!onlyKeys(raw, ['type', 'blocks']) || !Array.isArray(blocks) || blocks.length > MAX_BLOCKS_PER_LOOKUP)
+    return null;
+  const parsed: BlockText[] = [];
+  let chars = 0;
+  for (const block of blocks) {
+    if (!isRecord(block) || !onlyKeys(block, ['text', 'links'])) return null;
+    const { text, links } = block;
+    if (typeof text !== 'string' || text.length > MAX_TEXT_CHARS) return null;
+    if (!Array.isArray(links) || links.length > MAX_LINKS_PER_BLOCK) return null;
+    for (const link of links)
+      if (typeof link !== 'string' || link.length < 1 || link.length > MAX_LINK_CHARS) return null;
+    chars += text.length;
+    parsed.push({ text, links: [...links] });
+  }
+  return chars <= MAX_LOOKUP_CHARS ? { type: 'lookup', blocks: parsed } : null;
+}
 
 export const findingSchema = lazySchema(() =>
   z.strictObject({
@@ -54,9 +88,6 @@ export const findingSchema = lazySchema(() =>
  * modules cost to evaluate, see lazySchema).
  */
 const requestSchemas = {
-  /** Content script start-up: whether to scan at all. */
-  hello: lazySchema(() => z.strictObject({ type: z.literal('hello') })),
-  lookup: lazySchema(() => z.strictObject({ type: z.literal('lookup'), blocks: lookupBlocks() })),
   /** The texts a warning shows for entries the page was flagged for (findings carry only ids). */
   'entry-details': lazySchema(() =>
     z.strictObject({
@@ -104,18 +135,26 @@ const requestSchemas = {
 };
 
 type RequestSchemas = typeof requestSchemas;
-export type RequestType = keyof RequestSchemas;
-export type Request = { [K in RequestType]: z.infer<ReturnType<RequestSchemas[K]>> }[RequestType];
-export type BlockText = z.infer<ReturnType<typeof blockTextSchema>>;
+export type Request =
+  | HelloRequest
+  | LookupRequest
+  | { [K in keyof RequestSchemas]: z.infer<ReturnType<RequestSchemas[K]>> }[keyof RequestSchemas];
+export type RequestType = Request['type'];
 export type FindingMessage = z.infer<ReturnType<typeof findingSchema>>;
 
 /** Parses any request: the schema of its `type`, or a failure for a type that is not one. */
 export const requestSchema = {
   safeParse(raw: unknown): { success: true; data: Request } | { success: false } {
-    const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
-    if (typeof type !== 'string' || !Object.hasOwn(requestSchemas, type)) return { success: false };
-    const parsed = requestSchemas[type as RequestType]().safeParse(raw);
-    return parsed.success ? { success: true, data: parsed.data as Request } : { success: false };
+    if (!isRecord(raw)) return { success: false };
+    const { type } = raw;
+    let data: Request | null = null;
+    if (type === 'hello') data = onlyKeys(raw, ['type']) ? { type } : null;
+    else if (type === 'lookup') data = parseLookup(raw);
+    else if (typeof type === 'string' && Object.hasOwn(requestSchemas, type)) {
+      const parsed = requestSchemas[type as keyof RequestSchemas]().safeParse(raw);
+      if (parsed.success) data = parsed.data;
+    }
+    return data ? { success: true, data } : { success: false };
   },
 };
 
