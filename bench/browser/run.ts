@@ -151,7 +151,7 @@ function buildExtension(): Promise<string> {
     WXT_LEAKWATCH_LIST_URL: `${ORIGIN}/list.lwl`,
     WXT_LEAKWATCH_PUBKEYS: publicKey,
     // Profiles name functions; the figures of a run without --profile come from the minified build that ships.
-    ...(opts.profile || opts['trace-worker'] ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
+    ...(opts.profile ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
   };
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['--no-install', 'wxt', 'build'], { cwd: REPO, env, stdio: 'pipe' });
