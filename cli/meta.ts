@@ -19,7 +19,7 @@ import { NORMALISER_VERSION, normaliseHashtag } from '../utils/normalise';
  * (version, dates, counts, fingerprint parameters, normalised hashtags) is left out of it; every
  * other field of the list may be given, and unknown fields are refused so a typo is not lost.
  */
-const entryInput = entrySchema.omit({ fingerprintCount: true }).partial({
+const entryInput = entrySchema().omit({ fingerprintCount: true }).partial({
   summary: true,
   date: true,
   warning: true,
@@ -32,13 +32,13 @@ const entryInput = entrySchema.omit({ fingerprintCount: true }).partial({
 });
 
 const metaInputSchema = z.strictObject({
-  listId: identifier.optional(),
-  publisher: publisherSchema.optional(),
+  listId: identifier().optional(),
+  publisher: publisherSchema().optional(),
   syncIntervalHours: z.number().optional(),
   validDays: z.number().int().min(1).max(3650).optional(),
   nextKeys: z.array(z.string()).optional(),
   entries: z.array(entryInput).min(1).optional(),
-  contexts: z.array(contextSchema).optional(),
+  contexts: z.array(contextSchema()).optional(),
 });
 export type MetaInput = z.infer<typeof metaInputSchema> & { hasDocs: false };
 
@@ -143,7 +143,7 @@ export function buildMeta(o: BuildMetaOptions): ListMeta {
     entries,
     contexts: o.input?.contexts ?? [],
   };
-  const parsed = listMetaSchema.safeParse(meta);
+  const parsed = listMetaSchema().safeParse(meta);
   if (!parsed.success)
     throw new LeakwatchError('schema', `list metadata: ${describeSchemaError(parsed.error)}`);
   return parsed.data;

@@ -1,4 +1,4 @@
-import { LeakwatchStore, openLeakwatchDb, type Settings, type StoredList } from './store';
+import { type EarlyList, LeakwatchStore, openLeakwatchDb, type Settings } from './store';
 
 /**
  * Imported first by the background entry, so that the lists' read is asked for before the worker's
@@ -13,8 +13,8 @@ performance.mark('leakwatch:worker-evaluating');
 
 export const earlyDb = openLeakwatchDb();
 
-export const earlyLists: Promise<StoredList[]> = earlyDb.then((opened) =>
-  new LeakwatchStore(opened).readAllActive(),
+export const earlyLists: Promise<EarlyList[]> = earlyDb.then((opened) =>
+  new LeakwatchStore(opened).readAllActiveHeads(),
 );
 /** Read alongside: a restarted worker's first lookup needs them too (is the site paused?). */
 export const earlySettings: Promise<Settings> = earlyDb.then((opened) =>

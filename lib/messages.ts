@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import '../utils/list-schema'; // applies z.config({ jitless: true }) before any schema is built
+import { lazySchema } from '../utils/list-schema'; // also applies z.config({ jitless: true })
 import {
   MAX_BLOCKS_PER_LOOKUP,
   MAX_LINK_CHARS,
@@ -10,8 +10,8 @@ import {
 
 /**
  * The one message protocol between content scripts, popup, options and the background.
- * Content scripts run next to hostile pages, so the background parses every request with these
- * schemas and answers `{ ok: false, error }` to anything else.
+ * Content scripts run next to hostile pages, so the background parses every request (requestSchema)
+ * and answers `{ ok: false, error }` to anything else.
  *
  * A lookup carries each block's text and links, never the page URL: features are extracted in the
  * background, off the page's main thread. Sending fingerprints instead cost the page more than the
@@ -21,71 +21,143 @@ import {
  */
 
 const MAX_ENTRY_DETAILS = 100;
-const link = z.string().min(1).max(MAX_LINK_CHARS);
 
-export const blockTextSchema = z.strictObject({
-  text: z.string().max(MAX_TEXT_CHARS),
-  links: z.array(link).max(MAX_LINKS_PER_BLOCK),
-});
+export interface BlockText {
+  text: string;
+  links: string[];
+}
 
-const lookupBlocks = z
-  .array(blockTextSchema)
-  .max(MAX_BLOCKS_PER_LOOKUP)
-  .refine((blocks) => blocks.reduce((sum, b) => sum + b.text.length, 0) <= MAX_LOOKUP_CHARS, {
-    message: `more than ${MAX_LOOKUP_CHARS} characters of text in one lookup`,
-  });
+/** Content script start-up: whether to scan at all. */
+export interface HelloRequest {
+  type: 'hello';
+}
 
-export const findingSchema = z.strictObject({
-  kind: z.enum(['hashtag', 'fingerprint', 'url']),
-  listId: z.string().max(64),
-  entry: z.string().max(64),
-  strength: z.strictObject({ matched: z.number().int().min(0), total: z.number().int().min(0) }),
-  evidence: z.string().max(300).optional(),
-});
+export interface LookupRequest {
+  type: 'lookup';
+  blocks: BlockText[];
+}
 
-export const requestSchema = z.discriminatedUnion('type', [
-  /** Content script start-up: whether to scan at all. */
-  z.strictObject({ type: z.literal('hello') }),
+const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Own keys all among `allowed`: an object schema that refuses unknown keys. */
+const onlyKeys = (x: Record<string, unknown>, allowed: readonly string[]) =>
+  Object.keys(x).every((key) => allowed.includes(key));
+
+/**
+ * The two requests that wake a stopped worker from a page are checked by hand: setting up zod's
+ * object, array and string schemas for the first of them was on a restarted worker's critical path
+ * (Chromium 156, with the scanner warm-up of lib/background.ts: 34 ms from listening to the first
+ * values read, against 38-41 ms with zod). A lookup is a strict object of at most
+ * MAX_BLOCKS_PER_LOOKUP blocks, each a strict object of a text of at most MAX_TEXT_CHARS characters
+ * and at most MAX_LINKS_PER_BLOCK links of 1 to MAX_LINK_CHARS characters, with at most
+ * MAX_LOOKUP_CHARS characters of text in all (tests/unit/messages.test.ts checks this against the
+ * same rules written as a zod schema, on random requests).
+ */
+function parseLookup(raw: Record<string, unknown>): LookupRequest | null {
+  const { blocks } = raw;
+  if (!onlyKeys(raw, ['type', 'blocks']) || !Array.isArray(blocks) || blocks.length > MAX_BLOCKS_PER_LOOKUP)
+    return null;
+  const parsed: BlockText[] = [];
+  let chars = 0;
+  for (const block of blocks) {
+    if (!isRecord(block) || !onlyKeys(block, ['text', 'links'])) return null;
+    const { text, links } = block;
+    if (typeof text !== 'string' || text.length > MAX_TEXT_CHARS) return null;
+    if (!Array.isArray(links) || links.length > MAX_LINKS_PER_BLOCK) return null;
+    for (const link of links)
+      if (typeof link !== 'string' || link.length < 1 || link.length > MAX_LINK_CHARS) return null;
+    chars += text.length;
+    parsed.push({ text, links: [...links] });
+  }
+  return chars <= MAX_LOOKUP_CHARS ? { type: 'lookup', blocks: parsed } : null;
+}
+
+export const findingSchema = lazySchema(() =>
   z.strictObject({
-    type: z.literal('lookup'),
-    blocks: lookupBlocks,
+    kind: z.enum(['hashtag', 'fingerprint', 'url']),
+    listId: z.string().max(64),
+    entry: z.string().max(64),
+    strength: z.strictObject({ matched: z.number().int().min(0), total: z.number().int().min(0) }),
+    evidence: z.string().max(300).optional(),
   }),
+);
+
+/**
+ * One schema per request type, each built the first time a request of its type comes: a worker
+ * woken by a lookup sets up that schema alone (setting up zod schemas is most of what the worker's
+ * modules cost to evaluate, see lazySchema).
+ */
+const requestSchemas = {
   /** The texts a warning shows for entries the page was flagged for (findings carry only ids). */
-  z.strictObject({
-    type: z.literal('entry-details'),
-    entries: z
-      .array(z.strictObject({ listId: z.string().max(64), entry: z.string().max(64) }))
-      .min(1)
-      .max(MAX_ENTRY_DETAILS),
-  }),
+  'entry-details': lazySchema(() =>
+    z.strictObject({
+      type: z.literal('entry-details'),
+      entries: z
+        .array(z.strictObject({ listId: z.string().max(64), entry: z.string().max(64) }))
+        .min(1)
+        .max(MAX_ENTRY_DETAILS),
+    }),
+  ),
   /** What the content script shows on its page now, for the badge, popup and research log. */
-  z.strictObject({
-    type: z.literal('report'),
-    flaggedBlocks: z.number().int().min(0).max(1_000_000),
-    findings: z.array(findingSchema).max(5_000),
-  }),
-  z.strictObject({ type: z.literal('popup-state'), tabId: z.number().int().min(0) }),
-  z.strictObject({ type: z.literal('update-now') }),
-  z.strictObject({
-    type: z.literal('set-site-paused'),
-    host: z.string().min(1).max(253),
-    paused: z.boolean(),
-  }),
-  z.strictObject({ type: z.literal('get-options') }),
-  z.strictObject({
-    type: z.literal('add-subscription'),
-    url: z.string().min(1).max(2_048),
-    publicKey: z.string().min(1).max(200),
-  }),
-  z.strictObject({ type: z.literal('remove-subscription'), id: z.string().min(1).max(200) }),
-  z.strictObject({ type: z.literal('set-research-mode'), on: z.boolean() }),
-  z.strictObject({ type: z.literal('clear-log') }),
-]);
+  report: lazySchema(() =>
+    z.strictObject({
+      type: z.literal('report'),
+      flaggedBlocks: z.number().int().min(0).max(1_000_000),
+      findings: z.array(findingSchema()).max(5_000),
+    }),
+  ),
+  'popup-state': lazySchema(() =>
+    z.strictObject({ type: z.literal('popup-state'), tabId: z.number().int().min(0) }),
+  ),
+  'update-now': lazySchema(() => z.strictObject({ type: z.literal('update-now') })),
+  'set-site-paused': lazySchema(() =>
+    z.strictObject({
+      type: z.literal('set-site-paused'),
+      host: z.string().min(1).max(253),
+      paused: z.boolean(),
+    }),
+  ),
+  'get-options': lazySchema(() => z.strictObject({ type: z.literal('get-options') })),
+  'add-subscription': lazySchema(() =>
+    z.strictObject({
+      type: z.literal('add-subscription'),
+      url: z.string().min(1).max(2_048),
+      publicKey: z.string().min(1).max(200),
+    }),
+  ),
+  'remove-subscription': lazySchema(() =>
+    z.strictObject({ type: z.literal('remove-subscription'), id: z.string().min(1).max(200) }),
+  ),
+  'set-research-mode': lazySchema(() =>
+    z.strictObject({ type: z.literal('set-research-mode'), on: z.boolean() }),
+  ),
+  'clear-log': lazySchema(() => z.strictObject({ type: z.literal('clear-log') })),
+};
 
-export type BlockText = z.infer<typeof blockTextSchema>;
-export type FindingMessage = z.infer<typeof findingSchema>;
-export type Request = z.infer<typeof requestSchema>;
+type RequestSchemas = typeof requestSchemas;
+export type Request =
+  | HelloRequest
+  | LookupRequest
+  | { [K in keyof RequestSchemas]: z.infer<ReturnType<RequestSchemas[K]>> }[keyof RequestSchemas];
 export type RequestType = Request['type'];
+export type FindingMessage = z.infer<ReturnType<typeof findingSchema>>;
+
+/** Parses any request: the schema of its `type`, or a failure for a type that is not one. */
+export const requestSchema = {
+  safeParse(raw: unknown): { success: true; data: Request } | { success: false } {
+    if (!isRecord(raw)) return { success: false };
+    const { type } = raw;
+    let data: Request | null = null;
+    if (type === 'hello') data = onlyKeys(raw, ['type']) ? { type } : null;
+    else if (type === 'lookup') data = parseLookup(raw);
+    else if (typeof type === 'string' && Object.hasOwn(requestSchemas, type)) {
+      const parsed = requestSchemas[type as keyof RequestSchemas]().safeParse(raw);
+      if (parsed.success) data = parsed.data;
+    }
+    return data ? { success: true, data } : { success: false };
+  },
+};
 
 /** Requests a content script may send; anything else from a content script is refused. */
 export const CONTENT_SCRIPT_REQUESTS: ReadonlySet<RequestType> = new Set([

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import '../utils/list-schema'; // applies z.config({ jitless: true }) before any schema is used
 import { sha256, toHex, utf8Encode } from '../utils/bytes';
 import { parsePublicKey } from '../utils/ed25519';
 import { describeError, LeakwatchError } from '../utils/errors';
+import { lazySchema } from '../utils/list-schema'; // also applies z.config({ jitless: true })
 import type { SubscriptionView } from './messages';
 import type { UserSubscription } from './store';
 
@@ -91,14 +91,16 @@ export async function defaultSubscription(
   return { id: BUNDLED_ID, url: bundled.url, origin: 'bundled', publicKeys: key ? [key] : [] };
 }
 
-const managedSchema = z.array(z.object({ url: z.string(), publicKeys: z.array(z.string()) }));
+const managedSchema = lazySchema(() =>
+  z.array(z.object({ url: z.string(), publicKeys: z.array(z.string()) })),
+);
 
 /** Policy is written by administrators: one bad item is reported and skipped, not fatal to the rest. */
 export async function managedSubscriptions(
   raw: unknown,
 ): Promise<{ subscriptions: Subscription[]; problems: string[] }> {
   if (raw === undefined || raw === null) return { subscriptions: [], problems: [] };
-  const parsed = managedSchema.safeParse(raw);
+  const parsed = managedSchema().safeParse(raw);
   if (!parsed.success) {
     return { subscriptions: [], problems: ['managed "subscriptions" must be a list of {url, publicKeys}'] };
   }

@@ -9,6 +9,7 @@ import {
 } from '../utils/envelope';
 import { describeError, LeakwatchError, type LeakwatchErrorCode } from '../utils/errors';
 import { encodeList } from '../utils/list-format';
+import { indexList, type ListIndex } from '../utils/matcher';
 import {
   type ActivePointer,
   type GenerationHeader,
@@ -67,7 +68,14 @@ export type SyncErrorCode =
   | 'internal';
 
 export type SyncResult =
-  | { outcome: 'updated'; via: SyncRoute; header: GenerationHeader; verified: VerifiedList }
+  | {
+      outcome: 'updated';
+      via: SyncRoute;
+      header: GenerationHeader;
+      verified: VerifiedList;
+      /** The matcher's index of the list, built once for the store and for compileList. */
+      index: ListIndex;
+    }
   | { outcome: 'unchanged'; via: SyncRoute }
   | { outcome: 'failed'; code: SyncErrorCode; error: string };
 
@@ -375,8 +383,9 @@ async function install(
     ...successState(deps, state, meta.syncIntervalHours, now),
     rotatedKeys: [...new Set([...state.rotatedKeys, ...validKeys(meta.nextKeys)])],
   };
-  const header = await deps.store.commitGeneration(sub.id, verified, next, now);
-  return { outcome: 'updated', via, header, verified };
+  const index = indexList(verified.list);
+  const header = await deps.store.commitGeneration(sub.id, verified, next, now, index);
+  return { outcome: 'updated', via, header, verified, index };
 }
 
 export async function syncSubscription(deps: SyncDeps, sub: SyncTarget): Promise<SyncResult> {

@@ -11,7 +11,13 @@ import {
 } from './envelope';
 import { LeakwatchError } from './errors';
 import { decodeList, decodeListMeta, encodeList, PAYLOAD_MAGIC } from './list-format';
-import { checkJsonBounds, type DecodedList, describeSchemaError, identifier } from './list-schema';
+import {
+  checkJsonBounds,
+  type DecodedList,
+  describeSchemaError,
+  identifier,
+  lazySchema,
+} from './list-schema';
 import { riceDecode, riceEncode, riceParameter } from './rice';
 
 /**
@@ -46,28 +52,30 @@ const MAGIC_BYTES = utf8Encode(DELTA_MAGIC);
 const LIST_MAGIC_BYTES = utf8Encode(PAYLOAD_MAGIC);
 const NEW_ENTRY = 0xffffffff;
 
-const digestText = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
-const versionNumber = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const digestText = () => z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
+const versionNumber = () => z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-export const deltaHeaderSchema = z
-  .strictObject({
-    format: z.literal('leakwatch-delta'),
-    formatVersion: z.literal(1),
-    listId: identifier,
-    baseVersion: versionNumber,
-    baseDigest: digestText,
-    targetVersion: versionNumber,
-    targetDigest: digestText,
-  })
-  .refine(
-    (h) =>
-      h.targetVersion === h.baseVersion
-        ? h.targetDigest === h.baseDigest
-        : h.targetVersion > h.baseVersion && h.targetDigest !== h.baseDigest,
-    { message: 'the target must be newer than the base, or be the base itself', path: ['targetVersion'] },
-  );
+export const deltaHeaderSchema = lazySchema(() =>
+  z
+    .strictObject({
+      format: z.literal('leakwatch-delta'),
+      formatVersion: z.literal(1),
+      listId: identifier(),
+      baseVersion: versionNumber(),
+      baseDigest: digestText(),
+      targetVersion: versionNumber(),
+      targetDigest: digestText(),
+    })
+    .refine(
+      (h) =>
+        h.targetVersion === h.baseVersion
+          ? h.targetDigest === h.baseDigest
+          : h.targetVersion > h.baseVersion && h.targetDigest !== h.baseDigest,
+      { message: 'the target must be newer than the base, or be the base itself', path: ['targetVersion'] },
+    ),
+);
 
-export type DeltaHeader = z.infer<typeof deltaHeaderSchema>;
+export type DeltaHeader = z.infer<ReturnType<typeof deltaHeaderSchema>>;
 
 function u32(value: number): Uint8Array {
   const out = new Uint8Array(4);
@@ -118,7 +126,7 @@ export async function makeDelta(basePayload: Uint8Array, targetPayload: Uint8Arr
       `cannot make a delta between two lists (${base.meta.listId}, ${target.meta.listId})`,
     );
   }
-  const checked = deltaHeaderSchema.safeParse({
+  const checked = deltaHeaderSchema().safeParse({
     format: 'leakwatch-delta',
     formatVersion: 1,
     listId: target.meta.listId,
@@ -209,7 +217,7 @@ function readDeltaHeader(payload: Uint8Array): { header: DeltaHeader; reader: Re
   }
   if (canonicalJson(raw) !== text)
     throw new LeakwatchError('garbled', 'delta header is not in canonical form');
-  const parsed = deltaHeaderSchema.safeParse(raw);
+  const parsed = deltaHeaderSchema().safeParse(raw);
   if (!parsed.success)
     throw new LeakwatchError('garbled', `delta header is invalid: ${describeSchemaError(parsed.error)}`);
   return { header: parsed.data, reader };

@@ -29,7 +29,7 @@ export const PAYLOAD_MAGIC = 'LWL1';
 const MAGIC_BYTES = new TextEncoder().encode(PAYLOAD_MAGIC);
 
 export function encodeList(list: DecodedList): Uint8Array {
-  const checked = listMetaSchema.safeParse(list.meta);
+  const checked = listMetaSchema().safeParse(list.meta);
   if (!checked.success)
     throw new LeakwatchError('schema', `invalid list: ${describeSchemaError(checked.error)}`);
   const meta = checked.data;
@@ -106,7 +106,7 @@ export function decodeListMeta(payload: Uint8Array): { meta: ListMeta; sectionsA
   }
   if (canonicalJson(raw) !== text)
     throw new LeakwatchError('garbled', 'list metadata is not in canonical form');
-  const parsed = listMetaSchema.safeParse(raw);
+  const parsed = listMetaSchema().safeParse(raw);
   if (!parsed.success)
     throw new LeakwatchError('schema', `invalid list: ${describeSchemaError(parsed.error)}`);
   return { meta: parsed.data, sectionsAt: 8 + metaLength };

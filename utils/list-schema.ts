@@ -5,132 +5,159 @@ import { LeakwatchError } from './errors';
 z.config({ jitless: true });
 
 /**
+ * Builds a schema on its first use, once. Setting up zod schemas is most of what evaluating the
+ * background's modules cost a restarted worker (~30 ms in Chromium 156, zod's object schemas
+ * above all), and the lookup that woke it uses none of the list's schemas.
+ */
+export function lazySchema<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
+
+/**
  * The metadata of a list: everything except the fingerprint sets, which travel in a compact
  * binary section (see list-format.ts). Every object is strict: an unknown field is an error, so a
  * signed list has exactly one meaning.
  */
 
-const shortText = z.string().min(1).max(300);
-const longText = z.string().min(1).max(20_000);
-export const localisedText = z.strictObject({ en: longText, fr: longText });
-const localisedShort = z.strictObject({ en: shortText, fr: shortText });
+const shortText = () => z.string().min(1).max(300);
+const longText = () => z.string().min(1).max(20_000);
+export const localisedText = lazySchema(() => z.strictObject({ en: longText(), fr: longText() }));
+const localisedShort = () => z.strictObject({ en: shortText(), fr: shortText() });
 
-const instant = z
-  .string()
-  .max(40)
-  .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(s), {
-    message: 'must be an ISO 8601 instant with a time zone offset',
-  })
-  .refine((s) => Number.isFinite(Date.parse(s)), { message: 'is not a real date' });
+const instant = () =>
+  z
+    .string()
+    .max(40)
+    .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(s), {
+      message: 'must be an ISO 8601 instant with a time zone offset',
+    })
+    .refine((s) => Number.isFinite(Date.parse(s)), { message: 'is not a real date' });
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD date');
+const day = () => z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD date');
 
-const httpUrl = z
-  .string()
-  .max(2_000)
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'https:' || u.protocol === 'http:' || u.protocol === 'mailto:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) or mailto URL');
+const httpUrl = () =>
+  z
+    .string()
+    .max(2_000)
+    .refine((s) => {
+      try {
+        const u = new URL(s);
+        return u.protocol === 'https:' || u.protocol === 'http:' || u.protocol === 'mailto:';
+      } catch {
+        return false;
+      }
+    }, 'must be an http(s) or mailto URL');
 
-export const identifier = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 of a-z 0-9 . _ -');
+export const identifier = lazySchema(() =>
+  z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 of a-z 0-9 . _ -'),
+);
 
 /** Hashtags as people spell them, without '#'; matching compares normaliseHashtag() forms. */
-const hashtag = z.string().min(1).max(200);
+const hashtag = () => z.string().min(1).max(200);
 /** host[/path-prefix], already folded by normaliseUrlPattern. */
-const urlPattern = z.string().min(3).max(500);
+const urlPattern = () => z.string().min(3).max(500);
 
-export const entrySchema = z.strictObject({
-  id: identifier,
-  title: localisedShort,
-  summary: localisedText,
-  date: day,
-  warning: localisedText,
-  legalNotice: localisedText,
-  authority: shortText,
-  references: z.array(z.strictObject({ title: shortText, url: httpUrl })).max(50),
-  mayIncludeForgeries: z.boolean(),
-  hashtags: z.array(hashtag).max(1_000),
-  urlPatterns: z.array(urlPattern).max(100_000),
-  fingerprintCount: z.number().int().min(0).max(100_000_000),
-});
+export const entrySchema = lazySchema(() =>
+  z.strictObject({
+    id: identifier(),
+    title: localisedShort(),
+    summary: localisedText(),
+    date: day(),
+    warning: localisedText(),
+    legalNotice: localisedText(),
+    authority: shortText(),
+    references: z.array(z.strictObject({ title: shortText(), url: httpUrl() })).max(50),
+    mayIncludeForgeries: z.boolean(),
+    hashtags: z.array(hashtag()).max(1_000),
+    urlPatterns: z.array(urlPattern()).max(100_000),
+    fingerprintCount: z.number().int().min(0).max(100_000_000),
+  }),
+);
 
-export const contextSchema = z.strictObject({
-  id: identifier,
-  jurisdiction: shortText,
-  election: localisedShort,
-  start: instant,
-  end: instant,
-  timeZone: z.string().min(1).max(64),
-  legalBasis: localisedText,
-  text: localisedText,
-  entries: z.array(identifier).max(1_000),
-});
+export const contextSchema = lazySchema(() =>
+  z.strictObject({
+    id: identifier(),
+    jurisdiction: shortText(),
+    election: localisedShort(),
+    start: instant(),
+    end: instant(),
+    timeZone: z.string().min(1).max(64),
+    legalBasis: localisedText(),
+    text: localisedText(),
+    entries: z.array(identifier()).max(1_000),
+  }),
+);
 
-export const publisherSchema = z.strictObject({ name: shortText, url: httpUrl, disputeUrl: httpUrl });
+export const publisherSchema = lazySchema(() =>
+  z.strictObject({ name: shortText(), url: httpUrl(), disputeUrl: httpUrl() }),
+);
 
-export const fingerprintParamsSchema = z.strictObject({
-  algorithm: z.literal('lw-shingle64-v1'),
-  k: z.number().int().min(2).max(16),
-  w: z.number().int().min(1).max(64),
-  /** Fingerprints are stored as the top `bits` bits of the 64-bit shingle hash. */
-  bits: z.number().int().min(24).max(53),
-  /** Distinct matching fingerprints of one entry needed before a block is flagged. */
-  threshold: z.number().int().min(1).max(100),
-  /** ...and whose shingles together cover at least this many words of the block. */
-  minWords: z.number().int().min(0).max(1_000),
-});
+export const fingerprintParamsSchema = lazySchema(() =>
+  z.strictObject({
+    algorithm: z.literal('lw-shingle64-v1'),
+    k: z.number().int().min(2).max(16),
+    w: z.number().int().min(1).max(64),
+    /** Fingerprints are stored as the top `bits` bits of the 64-bit shingle hash. */
+    bits: z.number().int().min(24).max(53),
+    /** Distinct matching fingerprints of one entry needed before a block is flagged. */
+    threshold: z.number().int().min(1).max(100),
+    /** ...and whose shingles together cover at least this many words of the block. */
+    minWords: z.number().int().min(0).max(1_000),
+  }),
+);
 
-export const listMetaSchema = z
-  .strictObject({
-    format: z.literal('leakwatch-list'),
-    formatVersion: z.literal(1),
-    listId: identifier,
-    version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    issuedAt: instant,
-    expiresAt: instant,
-    normaliserVersion: z.number().int().min(1),
-    fingerprint: fingerprintParamsSchema,
-    syncIntervalHours: z
-      .number()
-      .min(0.5)
-      .max(24 * 14),
-    publisher: publisherSchema,
-    /** Successor public keys announced under the current key's signature (rotation). */
-    nextKeys: z.array(z.string().max(200)).max(8),
-    entries: z.array(entrySchema).max(10_000),
-    contexts: z.array(contextSchema).max(1_000),
-  })
-  .superRefine((meta, ctx) => {
-    if (Date.parse(meta.expiresAt) <= Date.parse(meta.issuedAt)) {
-      ctx.addIssue({ code: 'custom', message: 'expiresAt must be after issuedAt', path: ['expiresAt'] });
-    }
-    const ids = new Set<string>();
-    for (const e of meta.entries) {
-      if (ids.has(e.id))
-        ctx.addIssue({ code: 'custom', message: `duplicate entry id ${e.id}`, path: ['entries'] });
-      ids.add(e.id);
-    }
-    for (const c of meta.contexts) {
-      if (Date.parse(c.end) <= Date.parse(c.start)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `context ${c.id} ends before it starts`,
-          path: ['contexts'],
-        });
+export const listMetaSchema = lazySchema(() =>
+  z
+    .strictObject({
+      format: z.literal('leakwatch-list'),
+      formatVersion: z.literal(1),
+      listId: identifier(),
+      version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      issuedAt: instant(),
+      expiresAt: instant(),
+      normaliserVersion: z.number().int().min(1),
+      fingerprint: fingerprintParamsSchema(),
+      syncIntervalHours: z
+        .number()
+        .min(0.5)
+        .max(24 * 14),
+      publisher: publisherSchema(),
+      /** Successor public keys announced under the current key's signature (rotation). */
+      nextKeys: z.array(z.string().max(200)).max(8),
+      entries: z.array(entrySchema()).max(10_000),
+      contexts: z.array(contextSchema()).max(1_000),
+    })
+    .superRefine((meta, ctx) => {
+      if (Date.parse(meta.expiresAt) <= Date.parse(meta.issuedAt)) {
+        ctx.addIssue({ code: 'custom', message: 'expiresAt must be after issuedAt', path: ['expiresAt'] });
       }
-    }
-  });
+      const ids = new Set<string>();
+      for (const e of meta.entries) {
+        if (ids.has(e.id))
+          ctx.addIssue({ code: 'custom', message: `duplicate entry id ${e.id}`, path: ['entries'] });
+        ids.add(e.id);
+      }
+      for (const c of meta.contexts) {
+        if (Date.parse(c.end) <= Date.parse(c.start)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `context ${c.id} ends before it starts`,
+            path: ['contexts'],
+          });
+        }
+      }
+    }),
+);
 
-export type LocalisedText = z.infer<typeof localisedText>;
-export type ListEntry = z.infer<typeof entrySchema>;
-export type ListContext = z.infer<typeof contextSchema>;
-export type FingerprintParams = z.infer<typeof fingerprintParamsSchema>;
-export type ListMeta = z.infer<typeof listMetaSchema>;
+export type LocalisedText = z.infer<ReturnType<typeof localisedText>>;
+export type ListEntry = z.infer<ReturnType<typeof entrySchema>>;
+export type ListContext = z.infer<ReturnType<typeof contextSchema>>;
+export type FingerprintParams = z.infer<ReturnType<typeof fingerprintParamsSchema>>;
+export type ListMeta = z.infer<ReturnType<typeof listMetaSchema>>;
 
 /** A decoded list: metadata plus, aligned with meta.entries, each entry's sorted fingerprints. */
 export interface DecodedList {

@@ -5,6 +5,7 @@
  *   npm run bench:browser -- --json       same; the LAST stdout line is one JSON object
  *   npm run bench:browser -- --runs 1 --batches 10 --cold-runs 2      a quicker look
  *   npm run bench:browser -- ... --trace-worker DIR                    Chrome traces of the cold starts
+ *   npm run bench:browser -- --cold-only --cold-runs 10                only the cold starts (A/B of start-up)
  *
  * The built extension (configured with a signed 1M-fingerprint list served from 127.0.0.1) runs in
  * Debian Chromium under Playwright; a second browser without the extension loads the same pages.
@@ -40,6 +41,7 @@ const { values: opts } = parseArgs({
     'batch-gap-ms': { type: 'string', default: '400' },
     'article-kb': { type: 'string', default: '1000' },
     'cold-runs': { type: 'string', default: '5' },
+    'cold-only': { type: 'boolean', default: false },
     profile: { type: 'string' },
     'trace-worker': { type: 'string' },
     port: { type: 'string', default: process.env.LEAKWATCH_BENCH_PORT ?? '47841' },
@@ -564,6 +566,40 @@ interface ColdRun {
   coldLookupMs: number;
   coldFlagMs: number;
   warmLookupMs: number;
+  /** Start-up milestone -> ms after the post was appended (workerTimeline). */
+  milestones: Record<string, number>;
+}
+
+/** --cold-only: the median of each start-up milestone, for comparing builds run one after the other. */
+function coldReport(cold: ColdRun[]): void {
+  const names = [...new Set(cold.flatMap((c) => Object.keys(c.milestones)))];
+  const medians = names.map((name) => {
+    const at = cold.map((c) => c.milestones[name]).filter((x) => x !== undefined);
+    return `${name} ${median(at).toFixed(1)}`;
+  });
+  // Each run's own intervals: a slow process start shifts every later milestone of that run alike.
+  const steps = names.slice(1).map((name, i) => {
+    const from = names[i]!;
+    const spans = cold
+      .filter((c) => c.milestones[name] !== undefined && c.milestones[from] !== undefined)
+      .map((c) => c.milestones[name]! - c.milestones[from]!);
+    return `${name} +${median(spans).toFixed(1)}`;
+  });
+  const ours = cold
+    .filter((c) => c.milestones.answered !== undefined && c.milestones['worker origin'] !== undefined)
+    .map((c) => c.milestones.answered! - c.milestones['worker origin']!);
+  process.stdout.write(
+    `median intervals (ms): ${steps.join(' | ')}; worker origin to answered ${median(ours).toFixed(1)}\n`,
+  );
+  process.stdout.write(
+    `cold-only ${new Date().toISOString()} load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n` +
+      `cold_start_ms_1m ${round(median(cold.map((c) => c.coldLookupMs)))} (median of ${cold.length}); ` +
+      `to warning ${round(median(cold.map((c) => c.coldFlagMs)))}; warm ${round(median(cold.map((c) => c.warmLookupMs)), 2)}\n` +
+      `milestone medians (ms after the append): ${medians.join(' | ')}\n`,
+  );
 }
 
 /**
@@ -613,7 +649,7 @@ async function startBrowserTrace(s: Session): Promise<(name: string) => Promise<
  */
 async function workerTimeline(s: Session, page: Page, n: number, postedAt: number, lookup: Entry) {
   const pageOrigin = await page.evaluate(() => performance.timeOrigin);
-  const since = (epochMs: number) => (epochMs - pageOrigin - postedAt).toFixed(1);
+  const since = (epochMs: number) => epochMs - pageOrigin - postedAt;
   for (const worker of s.context.serviceWorkers()) {
     if (!worker.url().startsWith(s.extensionOrigin ?? '-')) continue;
     const { origin, marks } = await worker.evaluate(() => ({
@@ -623,14 +659,16 @@ async function workerTimeline(s: Session, page: Page, n: number, postedAt: numbe
         .filter((m) => m.name.startsWith('leakwatch:worker-'))
         .map((m) => [m.name.slice('leakwatch:worker-'.length), m.startTime] as const),
     }));
-    const steps = [
-      `sent ${since(pageOrigin + lookup[1])}`,
-      `worker origin ${since(origin)}`,
-      ...marks.map(([name, at]) => `${name} ${since(origin + at)}`),
-      `answered ${since(pageOrigin + lookup[1] + lookup[2])}`,
+    const steps: [string, number][] = [
+      ['sent', since(pageOrigin + lookup[1])],
+      ['worker origin', since(origin)],
+      ...marks.map(([name, at]) => [name, since(origin + at)] as [string, number]),
+      ['answered', since(pageOrigin + lookup[1] + lookup[2])],
     ];
-    log(`cold start ${n + 1}: ${steps.join(' | ')}`);
+    log(`cold start ${n + 1}: ${steps.map(([name, at]) => `${name} ${at.toFixed(1)}`).join(' | ')}`);
+    return Object.fromEntries(steps);
   }
+  return {};
 }
 
 /** From a stopped worker to the first answered lookup, on a page whose content script is running. */
@@ -675,11 +713,11 @@ async function coldStartRun(s: Session, n: number): Promise<ColdRun> {
   await p.page.waitForSelector(`#cold-${n}[data-leakwatch-flagged]`, { timeout: 30_000 });
   const flaggedAt = await p.page.evaluate(() => performance.now());
   if (trace) await trace(`cold-${n}`);
-  await workerTimeline(s, p.page, n, t, cold);
+  const milestones = await workerTimeline(s, p.page, n, t, cold);
   const tWarm = await post(`warm-${n}`);
   const warm = await lookupAfter(tWarm);
   await closePage(p);
-  return { coldLookupMs: cold[2], coldFlagMs: flaggedAt - t, warmLookupMs: warm[2] };
+  return { coldLookupMs: cold[2], coldFlagMs: flaggedAt - t, warmLookupMs: warm[2], milestones };
 }
 
 // ---------------------------------------------------------------- main
@@ -710,7 +748,7 @@ try {
   const articleWith: ArticleRun[] = [];
   const feedWith: FeedRun[] = [];
   const cold: ColdRun[] = [];
-  for (let r = 0; r < RUNS; r++) {
+  for (let r = 0; r < (opts['cold-only'] ? 0 : RUNS); r++) {
     log(`run ${r + 1}/${RUNS} with the extension: article`);
     articleWith.push(await articleRun(withExt, 0));
     log(`run ${r + 1}/${RUNS} with the extension: feed (${BATCHES} batches)`);
@@ -722,6 +760,10 @@ try {
   }
   await close(withExt);
   sessions.length = 0;
+  if (opts['cold-only']) {
+    coldReport(cold);
+    process.exit(0);
+  }
 
   log('starting Chromium without the extension');
   const without = await launch(null);

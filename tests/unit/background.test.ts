@@ -180,6 +180,27 @@ describe('lists and lookups', () => {
     expect(files.calls).not.toContain(BUNDLED_URL);
   });
 
+  it("answers a restarted worker's lookups from parts of the stored list, then from all of it", async () => {
+    await makeBackground().onInstalled();
+    const quote = block(`as quoted: ${TEST_PASSAGE}`);
+    const expected = (
+      await ask<LookupReply>(makeBackground(), { type: 'lookup', blocks: [quote] }, content())
+    ).results;
+    expect(expected[0]).toEqual([expect.objectContaining({ kind: 'fingerprint' })]);
+    const early = () => openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).readAllActiveHeads());
+    // A small lookup reads the values it needs; the whole list is read behind it, for the next ones.
+    const restarted = makeBackground({ earlyRead: early() });
+    const lookup = { type: 'lookup', blocks: [block('nothing here'), quote] };
+    expect((await ask<LookupReply>(restarted, lookup, content())).results).toEqual([[], expected[0]]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await ask<LookupReply>(restarted, lookup, content())).results).toEqual([[], expected[0]]);
+    // A large one waits for the whole list.
+    const large = { type: 'lookup', blocks: [block('filler '.repeat(4_000)), quote] };
+    expect(
+      (await ask<LookupReply>(makeBackground({ earlyRead: early() }), large, content())).results,
+    ).toEqual([[], expected[0]]);
+  });
+
   it('answers a restarted lookup from the stored lists, before the rest of its loading is done', async () => {
     await makeBackground().onInstalled();
     // Policy storage that never answers: the loading behind the lookup waits for it a second.

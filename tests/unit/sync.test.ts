@@ -16,6 +16,7 @@ import {
 import { makeDelta, signDelta } from '../../utils/delta';
 import { readEnvelope } from '../../utils/envelope';
 import { decodeList, encodeList } from '../../utils/list-format';
+import { indexList } from '../../utils/matcher';
 import { openFreshDb, quotaAfter } from './helpers/db';
 import {
   makeList,
@@ -355,6 +356,9 @@ describe('syncSubscription: deltas', () => {
     const stored = await store.readActive('sub');
     expect(stored?.header.version).toBe(2);
     expect(encodeList(stored!.list)).toEqual(readEnvelope(full).payload);
+    // The index built once for the store is the one handed back for compiling the list.
+    expect(result.outcome === 'updated' && result.index).toEqual(stored?.index);
+    expect(stored?.index).toEqual(indexList(stored!.list));
     expect(await store.getSyncState('sub')).toMatchObject({
       lastError: null,
       failures: 0,
