@@ -2,6 +2,7 @@ import { defineContentScript } from 'wxt/utils/define-content-script';
 import { pickLang, sendToBackground as send, type Translate, translate } from '../components/shared';
 import { createDetailsLoader, createWarningMounter } from '../components/warning';
 import { createContentScanner } from '../lib/content-scanner';
+import { packLookup } from '../lib/lookup-limits';
 import type { HelloReply, LookupReply } from '../lib/messages';
 
 function logError(error: unknown): void {
@@ -42,7 +43,7 @@ export default defineContentScript({
     const scanner = createContentScanner({
       window,
       lookup: async (blocks) => {
-        const reply = await send<LookupReply>({ type: 'lookup', blocks });
+        const reply = await send<LookupReply>({ type: 'lookup', ...packLookup(blocks) });
         loadDetails.remember?.(reply.details);
         return reply.results;
       },

@@ -8,6 +8,7 @@ import {
   matchFeatures,
   paramSetsOf,
 } from '../utils/matcher';
+import { unpackLookup } from './lookup-limits';
 import {
   CONTENT_SCRIPT_REQUESTS,
   type EntryDetails,
@@ -535,10 +536,11 @@ class BackgroundService implements Background {
     hello: (_request, sender) => this.hello(sender),
     lookup: async (request, sender) => {
       await this.listsReady();
-      if (await this.isPaused(sender.tab?.url)) return { results: request.blocks.map(() => []), details: [] };
+      const blocks = unpackLookup(request);
+      if (await this.isPaused(sender.tab?.url)) return { results: blocks.map(() => []), details: [] };
       const compiled = [...this.lists.values()].map((l) => l.compiled);
       const params = paramSetsOf(compiled);
-      const results = request.blocks.map((block) =>
+      const results = blocks.map((block) =>
         matchFeatures(compiled, extractFeatures(block.text, block.links, params)),
       );
       const found = new Map(results.flat().map((f) => [`${f.listId}\u0000${f.entry}`, f]));

@@ -1,13 +1,13 @@
 import { BLOCK_TAGS, SITE_ADAPTERS, SKIP_TAGS } from '../utils/blocks';
 import type { Finding } from '../utils/matcher';
 import {
+  type BlockText,
   MAX_BLOCKS_PER_LOOKUP,
   MAX_LINK_CHARS,
   MAX_LINKS_PER_BLOCK,
   MAX_LOOKUP_CHARS,
   MAX_TEXT_CHARS,
 } from './lookup-limits';
-import type { BlockText } from './messages';
 
 /**
  * Cuts the live page into blocks the way utils/blocks.ts cuts HTML for the CLI (a feed post found by

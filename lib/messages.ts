@@ -23,17 +23,16 @@ import {
 const MAX_ENTRY_DETAILS = 100;
 const link = z.string().min(1).max(MAX_LINK_CHARS);
 
-export const blockTextSchema = z.strictObject({
-  text: z.string().max(MAX_TEXT_CHARS),
-  links: z.array(link).max(MAX_LINKS_PER_BLOCK),
-});
-
-const lookupBlocks = z
-  .array(blockTextSchema)
+/** The lookup's wire form (lookup-limits.ts says why): texts, and the links of the blocks that have any. */
+const lookupTexts = z
+  .array(z.string().max(MAX_TEXT_CHARS))
   .max(MAX_BLOCKS_PER_LOOKUP)
-  .refine((blocks) => blocks.reduce((sum, b) => sum + b.text.length, 0) <= MAX_LOOKUP_CHARS, {
+  .refine((texts) => texts.reduce((sum, t) => sum + t.length, 0) <= MAX_LOOKUP_CHARS, {
     message: `more than ${MAX_LOOKUP_CHARS} characters of text in one lookup`,
   });
+const lookupLinks = z
+  .array(z.tuple([z.number().int().min(0), z.array(link).min(1).max(MAX_LINKS_PER_BLOCK)]))
+  .max(MAX_BLOCKS_PER_LOOKUP);
 
 export const findingSchema = z.strictObject({
   kind: z.enum(['hashtag', 'fingerprint', 'url']),
@@ -46,10 +45,13 @@ export const findingSchema = z.strictObject({
 export const requestSchema = z.discriminatedUnion('type', [
   /** Content script start-up: whether to scan at all. */
   z.strictObject({ type: z.literal('hello') }),
-  z.strictObject({
-    type: z.literal('lookup'),
-    blocks: lookupBlocks,
-  }),
+  z
+    .strictObject({ type: z.literal('lookup'), texts: lookupTexts, links: lookupLinks })
+    .refine(
+      ({ texts, links }) =>
+        links.every(([index], i) => index < texts.length && (i === 0 || index > links[i - 1]![0])),
+      { message: 'links of a block that is not in the lookup, or of one block twice' },
+    ),
   /** The texts a warning shows for entries the page was flagged for (findings carry only ids). */
   z.strictObject({
     type: z.literal('entry-details'),
@@ -82,7 +84,6 @@ export const requestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('clear-log') }),
 ]);
 
-export type BlockText = z.infer<typeof blockTextSchema>;
 export type FindingMessage = z.infer<typeof findingSchema>;
 export type Request = z.infer<typeof requestSchema>;
 export type RequestType = Request['type'];

@@ -7,6 +7,7 @@ import {
   type MessageSenderLike,
   SYNC_ALARM,
 } from '../../lib/background';
+import { type BlockText, packLookup } from '../../lib/lookup-limits';
 import type { HelloReply, LookupReply, OptionsState, PopupState, Reply } from '../../lib/messages';
 import { emptySyncState, LeakwatchStore, openLeakwatchDb } from '../../lib/store';
 import { freshDbName } from './helpers/db';
@@ -35,6 +36,8 @@ const content = (tabId = 7, url = PAGE, frameId = 0): MessageSenderLike => ({
 const extensionPage: MessageSenderLike = { id: fakeBrowser.runtime.id, url: `${EXT}/options.html` };
 
 const block = (text: string, links: string[] = []) => ({ text, links });
+/** A lookup request as the content script sends it. */
+const lookup = (blocks: BlockText[]) => ({ type: 'lookup', ...packLookup(blocks) });
 
 const finding = {
   kind: 'hashtag' as const,
@@ -108,15 +111,12 @@ describe('lists and lookups', () => {
     const words = TEST_PASSAGE.split(' ');
     const { results, details } = await ask<LookupReply>(
       bg,
-      {
-        type: 'lookup',
-        blocks: [
-          block('Read it all: #TestLeaks'),
-          block(`as quoted: ${words.slice(0, 6).join(' ')}`),
-          block(`as quoted: ${words.slice(0, 5).join(' ')}`),
-          block('nothing to see', ['https://example.org/search?q=%23testleaks']),
-        ],
-      },
+      lookup([
+        block('Read it all: #TestLeaks'),
+        block(`as quoted: ${words.slice(0, 6).join(' ')}`),
+        block(`as quoted: ${words.slice(0, 5).join(' ')}`),
+        block('nothing to see', ['https://example.org/search?q=%23testleaks']),
+      ]),
       content(),
     );
     expect(results[0]).toEqual([
@@ -132,7 +132,7 @@ describe('lists and lookups', () => {
     expect(details).toEqual([
       expect.objectContaining({ listId: 'test-list', entry: 'test-leak', listVersion: 1 }),
     ]);
-    const clean = await ask<LookupReply>(bg, { type: 'lookup', blocks: [block('#unrelated')] }, content());
+    const clean = await ask<LookupReply>(bg, lookup([block('#unrelated')]), content());
     expect(clean).toEqual({ results: [[]], details: [] });
   });
 
@@ -171,11 +171,7 @@ describe('lists and lookups', () => {
     files.routes.clear();
     files.calls.length = 0;
     const restarted = makeBackground();
-    const { results } = await ask<LookupReply>(
-      restarted,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(restarted, lookup([block('#testleaks')]), content());
     expect(results[0]).toHaveLength(1);
     expect(files.calls).not.toContain(BUNDLED_URL);
   });
@@ -200,11 +196,7 @@ describe('lists and lookups', () => {
       earlyRead: openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).readAllActive()),
     });
     const started = performance.now();
-    const { results } = await ask<LookupReply>(
-      restarted,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(restarted, lookup([block('#testleaks')]), content());
     expect(results[0]).toHaveLength(1);
     expect(performance.now() - started).toBeLessThan(500);
     expect(opened).toBe(1);
@@ -215,14 +207,10 @@ describe('lists and lookups', () => {
     const url = 'https://lists.example/other.lwl';
     files.serve(url, await list({ listId: 'other-list' }));
     const rebuilt = makeBackground({ build: { listUrl: url, publicKeys: [signer.publicKeyText] } });
-    await ask<LookupReply>(rebuilt, { type: 'lookup', blocks: [block('#testleaks')] }, content());
+    await ask<LookupReply>(rebuilt, lookup([block('#testleaks')]), content());
     const { subscriptions } = await ask<OptionsState>(rebuilt, { type: 'get-options' });
     expect(subscriptions.map((s) => s.origin)).toEqual(['build']);
-    const { results } = await ask<LookupReply>(
-      rebuilt,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(rebuilt, lookup([block('#testleaks')]), content());
     expect(results[0]).toEqual([expect.objectContaining({ listId: 'other-list' })]);
     const db = await openLeakwatchDb(dbName);
     expect(await db.getAllKeys('active')).toEqual([subscriptions[0]!.id]);
@@ -266,11 +254,7 @@ describe('lists and lookups', () => {
     v1.close();
 
     const bg = makeBackground();
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block('#testleaks')]), content());
     expect(results[0]).toHaveLength(1);
     const { subscriptions } = await ask<OptionsState>(bg, { type: 'get-options' });
     expect(subscriptions[0]).toMatchObject({ lastSuccess: state.lastSuccess, nextSync: state.nextSync });
@@ -300,11 +284,7 @@ describe('lists and lookups', () => {
     expect(size).toBeGreaterThan(valuesSize);
 
     const bg = makeBackground();
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block(`#testleaks ${TEST_PASSAGE}`)] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block(`#testleaks ${TEST_PASSAGE}`)]), content());
     expect(results[0]?.map((f) => f.kind).sort()).toEqual(['fingerprint', 'hashtag']);
     await ask<OptionsState>(bg, { type: 'get-options' });
 
@@ -328,11 +308,7 @@ describe('lists and lookups', () => {
       nextSync: clock + 22.5 * 60_000,
     });
     expect(subscriptions[0]?.active?.version).toBe(1);
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block('#testleaks')]), content());
     expect(results[0]).toHaveLength(1);
   });
 
@@ -391,10 +367,22 @@ describe('message checks', () => {
       {},
       { type: 'nope' },
       { type: 'lookup' },
-      { type: 'lookup', blocks: [{ text: 'x'.repeat(200_001), links: [] }] },
-      { type: 'lookup', blocks: [block('x'.repeat(150_000)), block('y'.repeat(150_000))] },
-      { type: 'lookup', blocks: [block('a', ['not-a-link'.repeat(300)])] },
-      { type: 'lookup', blocks: [{ text: 'a', links: [], hashtags: ['x'] }] },
+      lookup([block('x'.repeat(200_001))]),
+      lookup([block('x'.repeat(150_000)), block('y'.repeat(150_000))]),
+      lookup([block('a', ['not-a-link'.repeat(300)])]),
+      { ...lookup([block('a')]), hashtags: ['x'] },
+      // The form of lookups before texts and links travelled apart.
+      { type: 'lookup', blocks: [block('a')] },
+      { type: 'lookup', texts: ['a'], links: [[1, ['https://example.org/']]] },
+      {
+        type: 'lookup',
+        texts: ['a', 'b'],
+        links: [
+          [1, ['https://example.org/']],
+          [1, ['https://example.org/']],
+        ],
+      },
+      { type: 'lookup', texts: ['a'], links: [[0, []]] },
       { type: 'hello', extra: 1 },
       { type: 'report', flaggedBlocks: -1, findings: [] },
       { type: 'report', flaggedBlocks: 1, findings: [finding], pageUrl: 'https://elsewhere.example/' },
@@ -498,11 +486,7 @@ describe('tabs, badge and research log', () => {
     });
     expect(pausedSites).toEqual(['news.example']);
     expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(false);
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block('#testleaks')]), content());
     expect(results).toEqual([[]]);
     expect((await popup(bg)).paused).toBe(false); // no report yet: the popup's tab URL is unknown
     await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: false });
@@ -514,17 +498,17 @@ describe('tabs, badge and research log', () => {
     await bg.onInstalled();
     await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: true });
     const early = () => openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).getSettings());
-    const lookup = { type: 'lookup', blocks: [block('#testleaks')] };
+    const request = lookup([block('#testleaks')]);
     const failed = () => Promise.reject(new Error('gone'));
     for (const earlySettings of [early, failed, () => undefined]) {
       const restarted = makeBackground({ earlySettings: earlySettings() });
-      expect((await ask<LookupReply>(restarted, lookup, content())).results).toEqual([[]]);
+      expect((await ask<LookupReply>(restarted, request, content())).results).toEqual([[]]);
       expect((await ask<HelloReply>(restarted, { type: 'hello' }, content())).scan).toBe(false);
     }
     const restarted = makeBackground({ earlySettings: early() });
-    await ask(restarted, { type: 'lookup', blocks: [block('#testleaks')] }, content());
+    await ask(restarted, lookup([block('#testleaks')]), content());
     await ask(restarted, { type: 'set-site-paused', host: 'news.example', paused: false });
-    expect((await ask<LookupReply>(restarted, lookup, content())).results[0]).toHaveLength(1);
+    expect((await ask<LookupReply>(restarted, request, content())).results[0]).toHaveLength(1);
   });
 });
 
@@ -560,11 +544,7 @@ describe('subscriptions', () => {
       error: 'this list is already subscribed',
     });
 
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block('#userleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block('#userleaks')]), content());
     expect(results[0]).toEqual([expect.objectContaining({ listId: 'user-list' })]);
 
     const removed = await ask<OptionsState>(bg, { type: 'remove-subscription', id: user!.id });
@@ -574,11 +554,7 @@ describe('subscriptions', () => {
     ).toMatchObject({
       ok: false,
     });
-    const after = await ask<LookupReply>(
-      makeBackground(),
-      { type: 'lookup', blocks: [block('#userleaks')] },
-      content(),
-    );
+    const after = await ask<LookupReply>(makeBackground(), lookup([block('#userleaks')]), content());
     expect(after.results).toEqual([[]]);
   });
 

@@ -15,8 +15,8 @@ import {
   TIMING,
   WARNING_TAG,
 } from '../../lib/content-scanner';
-import { MAX_TEXT_CHARS } from '../../lib/lookup-limits';
-import { type BlockText, requestSchema } from '../../lib/messages';
+import { type BlockText, MAX_TEXT_CHARS, packLookup } from '../../lib/lookup-limits';
+import { requestSchema } from '../../lib/messages';
 import {
   type BlockFeatures,
   compileList,
@@ -440,7 +440,7 @@ describe('content scanner', () => {
     await settle(h);
     expect(allBlocks(h)).toHaveLength(255);
     for (const blocks of h.requests) {
-      expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(true);
+      expect(requestSchema.safeParse({ type: 'lookup', ...packLookup(blocks) }).success).toBe(true);
     }
     const sent = h.requests.flat();
     expect(sent[0]?.links).toHaveLength(200);
@@ -513,7 +513,7 @@ describe('content scanner', () => {
       expect(text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);
       expect(text.length).toBeGreaterThan(MAX_TEXT_CHARS - 50);
       for (const blocks of h.requests) {
-        expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(true);
+        expect(requestSchema.safeParse({ type: 'lookup', ...packLookup(blocks) }).success).toBe(true);
       }
       expect(giant.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
     });
