@@ -45,6 +45,7 @@ import {
   userSubscription,
 } from './subscriptions';
 import { DEFAULT_SYNC_INTERVAL_HOURS, type FetchLike, type SyncResult, syncSubscription } from './sync';
+import { type WarningTemplates, warningTemplates } from './warning-strings';
 
 /**
  * The service worker's logic, free of the real `browser` object so tests drive it directly.
@@ -80,6 +81,7 @@ export interface BackgroundBrowser {
     };
   };
   tabs: { get(tabId: number): Promise<{ url?: string }> };
+  i18n: { getMessage(name: string, substitutions?: string | string[]): string };
 }
 
 export interface MessageSenderLike {
@@ -545,7 +547,7 @@ class BackgroundService implements Background {
       );
       const found = new Map(results.flat().map((f) => [`${f.listId}\u0000${f.entry}`, f]));
       const details = [...found.values()].flatMap((f) => this.entryDetails(f.listId, f.entry));
-      return { results, details };
+      return details.length > 0 ? { results, details, strings: this.warningStrings() } : { results, details };
     },
     'entry-details': async (request) => {
       await this.listsReady();
@@ -578,6 +580,20 @@ class BackgroundService implements Background {
       return this.optionsState();
     },
   };
+
+  private warningTemplates: WarningTemplates | undefined;
+
+  /** What warnings say, for content scripts (lib/warning-strings.ts); none when i18n fails. */
+  private warningStrings(): WarningTemplates | undefined {
+    try {
+      this.warningTemplates ??= warningTemplates((key, substitutions) =>
+        this.browser.i18n.getMessage(key, substitutions),
+      );
+    } catch {
+      // The content script asks its own i18n instead.
+    }
+    return this.warningTemplates;
+  }
 
   private async isPaused(url: string | undefined): Promise<boolean> {
     const host = hostOf(url);

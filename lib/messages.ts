@@ -109,6 +109,8 @@ export interface LookupReply {
    * complete, without asking for them (entry-details) and drawing again.
    */
   details: EntryDetails[];
+  /** With details: what warnings say, in the browser's language (lib/warning-strings.ts says why). */
+  strings?: import('./warning-strings').WarningTemplates;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { openDB } from 'idb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import {
   type BackgroundDeps,
@@ -10,6 +10,7 @@ import {
 import { type BlockText, packLookup } from '../../lib/lookup-limits';
 import type { HelloReply, LookupReply, OptionsState, PopupState, Reply } from '../../lib/messages';
 import { emptySyncState, LeakwatchStore, openLeakwatchDb } from '../../lib/store';
+import { WARNING_MESSAGE_KEYS } from '../../lib/warning-strings';
 import { freshDbName } from './helpers/db';
 import {
   makeList,
@@ -134,6 +135,38 @@ describe('lists and lookups', () => {
     ]);
     const clean = await ask<LookupReply>(bg, lookup([block('#unrelated')]), content());
     expect(clean).toEqual({ results: [[]], details: [] });
+  });
+
+  it("sends what warnings say with the findings, from the worker's i18n, or nothing when it fails", async () => {
+    const getMessage = vi
+      .spyOn(fakeBrowser.i18n, 'getMessage')
+      .mockImplementation((key: string, substitutions?: string | (string | number)[]) =>
+        key === 'whyButton' ? 'Why?' : `${key} ${[substitutions ?? []].flat().join(',')}`,
+      );
+    try {
+      const bg = makeBackground();
+      await bg.onInstalled();
+      const flagged = await ask<LookupReply>(bg, lookup([block('#testleaks')]), content());
+      expect(flagged.strings?.whyButton).toBe('Why?');
+      expect(flagged.strings?.disputeLinkFor).toBe(
+        `disputeLinkFor ${Array.from({ length: 9 }, (_, i) => `\uE000${i + 1}`).join(',')}`,
+      );
+      expect(Object.keys(flagged.strings ?? {})).toHaveLength(WARNING_MESSAGE_KEYS.length);
+      expect(await ask<LookupReply>(bg, lookup([block('#unrelated')]), content())).toEqual({
+        results: [[]],
+        details: [],
+      });
+      getMessage.mockImplementation(() => {
+        throw new Error('no i18n here');
+      });
+      const failing = makeBackground();
+      await failing.onInstalled();
+      const reply = await ask<LookupReply>(failing, lookup([block('#testleaks')]), content());
+      expect(reply.results[0]).toHaveLength(1);
+      expect(reply.strings).toBeUndefined();
+    } finally {
+      getMessage.mockRestore();
+    }
   });
 
   it('works offline on first use: a lookup before any event waits for the packaged list', async () => {
