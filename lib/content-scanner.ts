@@ -143,6 +143,11 @@ const HOST_STYLE = [
 
 const BLOCK_SELECTOR = [...BLOCK_TAGS].filter((t) => t !== 'body').join(', ');
 const SKIP_SELECTOR = [...SKIP_TAGS].join(', ');
+const SKIP_OR_OWN_SELECTOR = `${SKIP_SELECTOR}, ${WARNING_TAG}`;
+/** The links of a block without any: one array for all of them (frozen: a write would throw). */
+const NO_LINKS = Object.freeze([]) as unknown as string[];
+/** One object for every visibility check, not one per element read. */
+const VISIBILITY_OPTIONS: CheckVisibilityOptions = { visibilityProperty: true };
 
 interface Flag {
   host: HTMLElement;
@@ -367,12 +372,15 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     return isHTMLElement(block) ? block : null;
   }
 
-  /** A candidate is scanned as itself only when it is not part of a post or of something never read. */
-  function isScannable(el: Element): el is HTMLElement {
+  /**
+   * A candidate is scanned as itself only when it is not part of a post or of something never read;
+   * `post` is isPost(el).
+   */
+  function isScannable(el: Element, post: boolean): el is HTMLElement {
     if (!isHTMLElement(el) || !el.isConnected || el.isContentEditable) return false;
     if (el.closest(SKIP_SELECTOR)) return false;
     if (!postSelector) return true;
-    const enclosing = (isPost(el) ? el.parentElement : el)?.closest(postSelector);
+    const enclosing = (post ? el.parentElement : el)?.closest(postSelector);
     return !enclosing;
   }
 
@@ -393,7 +401,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       return;
     }
     const el = root.nodeType === 1 ? (root as Element) : root.parentElement;
-    if (!el?.isConnected || el.closest(`${SKIP_SELECTOR}, ${WARNING_TAG}`)) return;
+    if (!el?.isConnected || el.closest(SKIP_OR_OWN_SELECTOR)) return;
     const owner = blockOf(el);
     if (owner) candidates.add(owner);
     if (root.nodeType !== 1) return;
@@ -464,9 +472,10 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     return candidates.take() ?? null;
   }
 
+  // checkVisibility is missing from older engines; reading hidden text is then the lesser harm.
+  const canCheckVisibility = typeof win.HTMLElement.prototype.checkVisibility === 'function';
   function isVisible(el: Element): boolean {
-    // checkVisibility is missing from older engines; reading hidden text is then the lesser harm.
-    return typeof el.checkVisibility !== 'function' || el.checkVisibility({ visibilityProperty: true });
+    return !canCheckVisibility || el.checkVisibility(VISIBILITY_OPTIONS);
   }
 
   function pushHref(a: Element, into: string[]): void {
@@ -481,10 +490,10 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
    * left out. Outside posts, nested blocks are blocks of their own and only break the line. Reading
    * stops at MAX_TEXT_CHARS characters or MAX_NODES_PER_BLOCK nodes.
    */
-  function startReading(block: HTMLElement): Reading {
+  function startReading(block: HTMLElement, post: boolean): Reading {
     const reading = {
       block,
-      post: isPost(block),
+      post,
       node: block.firstChild,
       parts: [],
       links: [],
@@ -772,18 +781,41 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
   }
 
+  /**
+   * Whether `block` (not a post, not a link) would read as nothing: its children are blank text and
+   * elements whose text is not its own (nested blocks, line breaks, never-read elements), as in the
+   * cell a feed wraps around each post. A few children are looked at; more, and it is read.
+   */
+  function holdsNoText(block: Element): boolean {
+    let children = 0;
+    for (let child = block.firstChild; child; child = child.nextSibling) {
+      if (++children > 8) return false;
+      if (child.nodeType === 3) {
+        // What trim() would take away: \s is the same set of characters.
+        if (/\S/.test((child as Text).data)) return false;
+      } else if (child.nodeType === 1) {
+        const tag = (child as Element).localName;
+        if (tag !== 'br' && !SKIP_TAGS.has(tag) && tag !== WARNING_TAG && !isCandidate(child as Element))
+          return false;
+      }
+    }
+    return true;
+  }
+
   function startJob(candidate: Element): void {
     try {
-      if (!isScannable(candidate)) return;
+      const post = isPost(candidate);
+      if (!isScannable(candidate, post)) return;
+      let pending: Pending | null = null;
       // Most paragraphs hold one text node and nothing else: nothing in them can be hidden or link
       // anywhere, so their text is that node's, read at once instead of by a resumable walk.
       const only = candidate.firstChild;
-      if (only && only === candidate.lastChild && only.nodeType === 3 && candidate.localName !== 'a') {
-        const pending = pendingOf(candidate, (only as Text).data, []);
-        if (pending) queueLookup(pending);
-      } else {
-        job = startReading(candidate);
-      }
+      if (candidate.localName === 'a') job = startReading(candidate, post);
+      else if (only && only === candidate.lastChild && only.nodeType === 3)
+        pending = pendingOf(candidate, (only as Text).data, NO_LINKS);
+      else if (!post && holdsNoText(candidate)) pending = pendingOf(candidate, '', NO_LINKS);
+      else job = startReading(candidate, post);
+      if (pending) queueLookup(pending);
     } catch (error) {
       options.onError(error);
     }

@@ -223,6 +223,30 @@ describe('content scanner', () => {
     expect(h.doc.getElementById('outer')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(false);
   });
 
+  it('sends nothing for a wrapper that holds only blocks, line breaks and blank text, however many', async () => {
+    const cell = (id: string) =>
+      `<div data-testid="cellInnerDiv" id="${id}">
+        <!-- a comment --> <article data-testid="tweet"><div data-testid="tweetText">post ${id}</div></article><br>
+      </div>`;
+    const many = `<div id="many">${Array.from({ length: 12 }, (_, i) => `<p>p${i}</p> `).join('')}</div>`;
+    const h = setup(
+      'https://x.com/home',
+      `${cell('a')}${cell('b')}${many}<div id="mixed"> <div>inner</div> tail </div><div id="inline"> <span>span text</span> </div>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    const texts = h.requests.flat().map((b) => b.text);
+    expect(texts.filter((t) => t.startsWith('post'))).toEqual(['post a', 'post b']);
+    expect(texts).toContain('tail');
+    expect(texts).toContain('span text');
+    expect(texts.filter((t) => t.trim() === '')).toEqual([]);
+    // Text that appears in a wrapper later is its own, and is looked up.
+    h.doc.getElementById('a')!.append('#MacronLeaks');
+    await settle(h);
+    expect(h.doc.getElementById('a')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
+    expect(h.errors).toEqual([]);
+  });
+
   it('never reads scripts, form fields or what the reader is typing', async () => {
     const h = setup(
       'https://site.example/',
