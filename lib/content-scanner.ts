@@ -305,7 +305,9 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   const sliceBlocks = options.sliceBlocks ?? DEFAULT_SLICE_BLOCKS;
   const reportDelayMs = options.reportDelayMs ?? DEFAULT_REPORT_DELAY_MS;
   const flushAfterMs = options.flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS;
-  const timeline = createTimeline(win.performance);
+  // Looked up once: a window property read from a content script crosses into the page's bindings.
+  const perf = win.performance;
+  const timeline = createTimeline(perf);
   const postSelector =
     SITE_ADAPTERS.filter((a) => a.hosts.test(win.location.hostname))
       .map((a) => a.post)
@@ -435,7 +437,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
     let steps = 0;
     while (el) {
-      if (++steps % WALK_STEP === 0 && win.performance.now() >= deadline) {
+      if (++steps % WALK_STEP === 0 && perf.now() >= deadline) {
         walk.next = el;
         return false;
       }
@@ -640,7 +642,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   /** Puts the warning back in place and style; repeated attacks wait longer (restoreDelay). */
   function restore(block: HTMLElement, f: Flag): void {
     if (f.restoreTimer !== null) return;
-    const now = win.performance.now();
+    const now = perf.now();
     if (now - f.lastRestore > RESTORE_QUIET_MS) f.restores = 0;
     f.restores++;
     f.lastRestore = now;
@@ -688,7 +690,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       prepareWarnings();
       return;
     }
-    for (let first = true; answers.length > 0 && (first || win.performance.now() < deadline); first = false) {
+    for (let first = true; answers.length > 0 && (first || perf.now() < deadline); first = false) {
       const { pending, findings } = answers.shift()!;
       try {
         applyOne(pending, findings);
@@ -759,7 +761,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   function queueLookup(pending: Pending): void {
     const chars = pending.request.text.length;
     if (outboxChars + chars > MAX_LOOKUP_CHARS) flush();
-    if (outbox.length === 0) outboxSince = win.performance.now();
+    if (outbox.length === 0) outboxSince = perf.now();
     outbox.push(pending);
     outboxChars += chars;
     if (outbox.length === MAX_BLOCKS_PER_LOOKUP || outboxChars >= FLUSH_CHARS) flush();
@@ -831,7 +833,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
     let examined = 0;
     // At least one step per slice, however short the slice.
-    for (let first = true; first || win.performance.now() < deadline; first = false) {
+    for (let first = true; first || perf.now() < deadline; first = false) {
       if (job) {
         stepJob(job);
         continue;
@@ -843,7 +845,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       startJob(candidate);
     }
     // One message for what several slices read, unless the reader would wait too long for it.
-    if (!hasReading() || win.performance.now() - outboxSince >= flushAfterMs) flush();
+    if (!hasReading() || perf.now() - outboxSince >= flushAfterMs) flush();
     // Warnings last: reading after writing to the page would make it compute its style again.
     applyAnswers(deadline);
   }

@@ -149,7 +149,7 @@ function buildExtension(): Promise<string> {
     WXT_LEAKWATCH_LIST_URL: `${ORIGIN}/list.lwl`,
     WXT_LEAKWATCH_PUBKEYS: publicKey,
     // Profiles name functions; the figures of a run without --profile come from the minified build that ships.
-    ...(opts.profile ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
+    ...(opts.profile && !process.env.LW_TRACE_NO_CPU ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
   };
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['--no-install', 'wxt', 'build'], { cwd: REPO, env, stdio: 'pipe' });
@@ -274,7 +274,7 @@ async function openPage(s: Session, name: string): Promise<PageProbe> {
         includedCategories: [
           'devtools.timeline',
           'disabled-by-default-devtools.timeline',
-          'disabled-by-default-v8.cpu_profiler',
+          ...(process.env.LW_TRACE_NO_CPU ? [] : ['disabled-by-default-v8.cpu_profiler']),
           'v8.execute',
           'blink.user_timing',
         ],
