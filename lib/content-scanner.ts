@@ -539,11 +539,16 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
           // never read
         } else if (!post && isCandidate(el)) {
           parts.push('\n');
-        } else if (isVisible(el)) {
-          if (tag === 'a') pushHref(el, links);
-          if (BLOCK_TAGS.has(tag)) parts.push('\n');
-          enter = el.firstChild !== null;
-          if (!enter && BLOCK_TAGS.has(tag)) parts.push('\n');
+        } else {
+          const isBlock = BLOCK_TAGS.has(tag);
+          const hasChildren = el.firstChild !== null;
+          // An empty inline element (an icon, a spacer) adds nothing, hidden or not: only elements
+          // that can add text, a line break or a link are asked for their visibility.
+          if ((hasChildren || isBlock || tag === 'a') && isVisible(el)) {
+            if (tag === 'a') pushHref(el, links);
+            if (isBlock) parts.push(hasChildren ? '\n' : '\n\n');
+            enter = hasChildren;
+          }
         }
       }
       if (enter) {

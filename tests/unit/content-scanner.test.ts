@@ -200,6 +200,18 @@ describe('content scanner', () => {
     expect(h.doc.querySelector(`[${FLAG_ATTRIBUTE}]`)).toBeNull();
   });
 
+  it('breaks the line at empty blocks that are shown, and nowhere for empty inline elements', async () => {
+    const h = setup(
+      'https://x.com/home',
+      `<article data-testid="tweet">one<div></div>two<div style="display:none"></div>three<span></span>four<span style="display:none"></span>five<img alt="">six<a href="/x"></a>seven<a href="/y" style="display:none"></a></article>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(h.requests.flat()).toEqual([
+      { text: 'one\n\ntwothreefourfivesixseven', links: ['https://x.com/x'] },
+    ]);
+  });
+
   it('sends links as absolute URLs and flags a block that links to the leak', async () => {
     const h = setup(
       'https://leaks.example.net/blog/post',
