@@ -350,6 +350,8 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       }
     };
 
+  /** What a candidate must not be inside: something never read, or a post (read as a whole). */
+  const enclosingSelector = postSelector ? `${SKIP_SELECTOR}, ${postSelector}` : SKIP_SELECTOR;
   const isHTMLElement = (node: unknown): node is HTMLElement => node instanceof win.HTMLElement;
   const isPost = (el: Element): boolean => postSelector !== null && el.matches(postSelector);
   const isCandidate = (el: Element): boolean => {
@@ -380,10 +382,10 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
    */
   function isScannable(el: Element, post: boolean): el is HTMLElement {
     if (!isHTMLElement(el) || !el.isConnected || el.isContentEditable) return false;
-    if (el.closest(SKIP_SELECTOR)) return false;
-    if (!postSelector) return true;
-    const enclosing = (post ? el.parentElement : el)?.closest(postSelector);
-    return !enclosing;
+    // One look up the ancestors for both. A candidate that is not a post is a block element, never
+    // a skipped tag itself; a post is looked at from its parent, after its own tag.
+    if (!post) return el.closest(enclosingSelector) === null;
+    return !SKIP_TAGS.has(el.localName) && !el.parentElement?.closest(enclosingSelector);
   }
 
   /** An open shadow root of the page: its content is scanned and watched like the document's. */

@@ -271,6 +271,19 @@ describe('content scanner', () => {
     expect(h.doc.querySelector(WARNING_TAG)).toBeNull();
   });
 
+  it('reads a post as a whole, never the posts or blocks inside it, nor a post that is a form control', async () => {
+    const h = setup(
+      'https://www.facebook.com/',
+      `<div role="article" id="outer"><p>#MacronLeaks</p><div role="article" id="inner"><p>inner</p></div></div>
+       <button role="article" id="button">#MacronLeaks</button>
+       <select><option><div role="article">#MacronLeaks</div></option></select>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(h.requests.flat().map((b) => b.text.replace(/\s+/g, ' '))).toEqual(['#MacronLeaks inner']);
+    expect([...h.doc.querySelectorAll(`[${FLAG_ATTRIBUTE}]`)].map((e) => e.id)).toEqual(['outer']);
+  });
+
   it('scans added posts, rescans changed text, and never rescans unchanged blocks', async () => {
     const h = setup(
       'https://x.com/home',
