@@ -2,7 +2,9 @@ import { defineContentScript } from 'wxt/utils/define-content-script';
 import { pickLang, sendToBackground as send, type Translate, translate } from '../components/shared';
 import { createDetailsLoader, createWarningMounter } from '../components/warning';
 import { createContentScanner } from '../lib/content-scanner';
+import { packLookup } from '../lib/lookup-limits';
 import type { HelloReply, LookupReply } from '../lib/messages';
+import { templatedTranslate } from '../lib/warning-strings';
 
 function logError(error: unknown): void {
   console.debug('[Leakwatch]', error);
@@ -37,19 +39,22 @@ export default defineContentScript({
       return;
     }
     if (!hello.scan || ctx.isInvalid) return;
-    const t = memoTranslate(translate);
+    const templated = templatedTranslate(translate);
+    const t = memoTranslate(templated);
     const loadDetails = createDetailsLoader(send, logError);
     const scanner = createContentScanner({
       window,
       lookup: async (blocks) => {
-        const reply = await send<LookupReply>({ type: 'lookup', blocks });
+        const reply = await send<LookupReply>({ type: 'lookup', ...packLookup(blocks) });
         loadDetails.remember?.(reply.details);
+        if (reply.strings) templated.remember(reply.strings);
         return reply.results;
       },
       report: ({ flaggedBlocks, findings }) => {
         send({ type: 'report', flaggedBlocks, findings }).catch(logError);
       },
-      // The first translation loads the extension's whole message catalogue, synchronously.
+      // The warning's texts come with the findings; without them (a worker whose i18n failed) the
+      // first translation loads the extension's whole message catalogue, synchronously.
       prepareWarnings: () => t('warningBrand'),
       mountWarning: createWarningMounter({
         t,

@@ -2,8 +2,8 @@ import { keyId, parsePublicKey } from '../utils/ed25519';
 import { describeError, LeakwatchError } from '../utils/errors';
 import type { ListMeta } from '../utils/list-schema';
 import { type CompiledList, compileList, scanBlock } from '../utils/matcher';
+import { type BlockText, unpackLookup } from './lookup-limits';
 import {
-  type BlockText,
   CONTENT_SCRIPT_REQUESTS,
   type EntryDetails,
   type FindingMessage,
@@ -43,6 +43,7 @@ import {
   userSubscription,
 } from './subscriptions';
 import { DEFAULT_SYNC_INTERVAL_HOURS, type FetchLike, type SyncResult, syncSubscription } from './sync';
+import { type WarningTemplates, warningTemplates } from './warning-strings';
 
 /**
  * The service worker's logic, free of the real `browser` object so tests drive it directly.
@@ -78,6 +79,7 @@ export interface BackgroundBrowser {
     };
   };
   tabs: { get(tabId: number): Promise<{ url?: string }> };
+  i18n: { getMessage(name: string, substitutions?: string | string[]): string };
 }
 
 export interface MessageSenderLike {
@@ -622,13 +624,14 @@ class BackgroundService implements Background {
   private readonly handlers: Handlers = {
     hello: (_request, sender) => this.hello(sender),
     lookup: async (request, sender) => {
-      await this.listsReadyFor(request.blocks);
-      if (await this.isPaused(sender.tab?.url)) return { results: request.blocks.map(() => []), details: [] };
+      const blocks = unpackLookup(request);
+      await this.listsReadyFor(blocks);
+      if (await this.isPaused(sender.tab?.url)) return { results: blocks.map(() => []), details: [] };
       const compiled = [...this.lists.values()].map((l) => l.compiled);
-      const results = request.blocks.map((block) => scanBlock(compiled, block.text, block.links));
+      const results = blocks.map((block) => scanBlock(compiled, block.text, block.links));
       const found = new Map(results.flat().map((f) => [`${f.listId}\u0000${f.entry}`, f]));
       const details = [...found.values()].flatMap((f) => this.entryDetails(f.listId, f.entry));
-      return { results, details };
+      return details.length > 0 ? { results, details, strings: this.warningStrings() } : { results, details };
     },
     'entry-details': async (request) => {
       await this.listsReady();
@@ -661,6 +664,20 @@ class BackgroundService implements Background {
       return this.optionsState();
     },
   };
+
+  private warningTemplates: WarningTemplates | undefined;
+
+  /** What warnings say, for content scripts (lib/warning-strings.ts); none when i18n fails. */
+  private warningStrings(): WarningTemplates | undefined {
+    try {
+      this.warningTemplates ??= warningTemplates((key, substitutions) =>
+        this.browser.i18n.getMessage(key, substitutions),
+      );
+    } catch {
+      // The content script asks its own i18n instead.
+    }
+    return this.warningTemplates;
+  }
 
   private async isPaused(url: string | undefined): Promise<boolean> {
     const host = hostOf(url);

@@ -1,13 +1,13 @@
 import { BLOCK_TAGS, SITE_ADAPTERS, SKIP_TAGS } from '../utils/blocks';
 import type { Finding } from '../utils/matcher';
 import {
+  type BlockText,
   MAX_BLOCKS_PER_LOOKUP,
   MAX_LINK_CHARS,
   MAX_LINKS_PER_BLOCK,
   MAX_LOOKUP_CHARS,
   MAX_TEXT_CHARS,
 } from './lookup-limits';
-import type { BlockText } from './messages';
 
 /**
  * Cuts the live page into blocks the way utils/blocks.ts cuts HTML for the CLI (a feed post found by
@@ -143,6 +143,11 @@ const HOST_STYLE = [
 
 const BLOCK_SELECTOR = [...BLOCK_TAGS].filter((t) => t !== 'body').join(', ');
 const SKIP_SELECTOR = [...SKIP_TAGS].join(', ');
+const SKIP_OR_OWN_SELECTOR = `${SKIP_SELECTOR}, ${WARNING_TAG}`;
+/** The links of a block without any: one array for all of them (frozen: a write would throw). */
+const NO_LINKS = Object.freeze([]) as unknown as string[];
+/** One object for every visibility check, not one per element read. */
+const VISIBILITY_OPTIONS: CheckVisibilityOptions = { visibilityProperty: true };
 
 interface Flag {
   host: HTMLElement;
@@ -300,7 +305,9 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   const sliceBlocks = options.sliceBlocks ?? DEFAULT_SLICE_BLOCKS;
   const reportDelayMs = options.reportDelayMs ?? DEFAULT_REPORT_DELAY_MS;
   const flushAfterMs = options.flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS;
-  const timeline = createTimeline(win.performance);
+  // Looked up once: a window property read from a content script crosses into the page's bindings.
+  const perf = win.performance;
+  const timeline = createTimeline(perf);
   const postSelector =
     SITE_ADAPTERS.filter((a) => a.hosts.test(win.location.hostname))
       .map((a) => a.post)
@@ -343,6 +350,8 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       }
     };
 
+  /** What a candidate must not be inside: something never read, or a post (read as a whole). */
+  const enclosingSelector = postSelector ? `${SKIP_SELECTOR}, ${postSelector}` : SKIP_SELECTOR;
   const isHTMLElement = (node: unknown): node is HTMLElement => node instanceof win.HTMLElement;
   const isPost = (el: Element): boolean => postSelector !== null && el.matches(postSelector);
   const isCandidate = (el: Element): boolean => {
@@ -367,13 +376,16 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     return isHTMLElement(block) ? block : null;
   }
 
-  /** A candidate is scanned as itself only when it is not part of a post or of something never read. */
-  function isScannable(el: Element): el is HTMLElement {
+  /**
+   * A candidate is scanned as itself only when it is not part of a post or of something never read;
+   * `post` is isPost(el).
+   */
+  function isScannable(el: Element, post: boolean): el is HTMLElement {
     if (!isHTMLElement(el) || !el.isConnected || el.isContentEditable) return false;
-    if (el.closest(SKIP_SELECTOR)) return false;
-    if (!postSelector) return true;
-    const enclosing = (isPost(el) ? el.parentElement : el)?.closest(postSelector);
-    return !enclosing;
+    // One look up the ancestors for both. A candidate that is not a post is a block element, never
+    // a skipped tag itself; a post is looked at from its parent, after its own tag.
+    if (!post) return el.closest(enclosingSelector) === null;
+    return !SKIP_TAGS.has(el.localName) && !el.parentElement?.closest(enclosingSelector);
   }
 
   /** An open shadow root of the page: its content is scanned and watched like the document's. */
@@ -393,7 +405,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       return;
     }
     const el = root.nodeType === 1 ? (root as Element) : root.parentElement;
-    if (!el?.isConnected || el.closest(`${SKIP_SELECTOR}, ${WARNING_TAG}`)) return;
+    if (!el?.isConnected || el.closest(SKIP_OR_OWN_SELECTOR)) return;
     const owner = blockOf(el);
     if (owner) candidates.add(owner);
     if (root.nodeType !== 1) return;
@@ -427,7 +439,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
     let steps = 0;
     while (el) {
-      if (++steps % WALK_STEP === 0 && win.performance.now() >= deadline) {
+      if (++steps % WALK_STEP === 0 && perf.now() >= deadline) {
         walk.next = el;
         return false;
       }
@@ -464,9 +476,10 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     return candidates.take() ?? null;
   }
 
+  // checkVisibility is missing from older engines; reading hidden text is then the lesser harm.
+  const canCheckVisibility = typeof win.HTMLElement.prototype.checkVisibility === 'function';
   function isVisible(el: Element): boolean {
-    // checkVisibility is missing from older engines; reading hidden text is then the lesser harm.
-    return typeof el.checkVisibility !== 'function' || el.checkVisibility({ visibilityProperty: true });
+    return !canCheckVisibility || el.checkVisibility(VISIBILITY_OPTIONS);
   }
 
   function pushHref(a: Element, into: string[]): void {
@@ -481,10 +494,10 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
    * left out. Outside posts, nested blocks are blocks of their own and only break the line. Reading
    * stops at MAX_TEXT_CHARS characters or MAX_NODES_PER_BLOCK nodes.
    */
-  function startReading(block: HTMLElement): Reading {
+  function startReading(block: HTMLElement, post: boolean): Reading {
     const reading = {
       block,
-      post: isPost(block),
+      post,
       node: block.firstChild,
       parts: [],
       links: [],
@@ -528,11 +541,16 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
           // never read
         } else if (!post && isCandidate(el)) {
           parts.push('\n');
-        } else if (isVisible(el)) {
-          if (tag === 'a') pushHref(el, links);
-          if (BLOCK_TAGS.has(tag)) parts.push('\n');
-          enter = el.firstChild !== null;
-          if (!enter && BLOCK_TAGS.has(tag)) parts.push('\n');
+        } else {
+          const isBlock = BLOCK_TAGS.has(tag);
+          const hasChildren = el.firstChild !== null;
+          // An empty inline element (an icon, a spacer) adds nothing, hidden or not: only elements
+          // that can add text, a line break or a link are asked for their visibility.
+          if ((hasChildren || isBlock || tag === 'a') && isVisible(el)) {
+            if (tag === 'a') pushHref(el, links);
+            if (isBlock) parts.push(hasChildren ? '\n' : '\n\n');
+            enter = hasChildren;
+          }
         }
       }
       if (enter) {
@@ -631,7 +649,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   /** Puts the warning back in place and style; repeated attacks wait longer (restoreDelay). */
   function restore(block: HTMLElement, f: Flag): void {
     if (f.restoreTimer !== null) return;
-    const now = win.performance.now();
+    const now = perf.now();
     if (now - f.lastRestore > RESTORE_QUIET_MS) f.restores = 0;
     f.restores++;
     f.lastRestore = now;
@@ -679,7 +697,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       prepareWarnings();
       return;
     }
-    for (let first = true; answers.length > 0 && (first || win.performance.now() < deadline); first = false) {
+    for (let first = true; answers.length > 0 && (first || perf.now() < deadline); first = false) {
       const { pending, findings } = answers.shift()!;
       try {
         applyOne(pending, findings);
@@ -720,7 +738,10 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
           timeline.measure(TIMING.lookup, sent);
           if (stopped) return;
           batch.forEach((pending, i) => {
-            answers.push({ pending, findings: results[i] ?? [] });
+            const findings = results[i] ?? [];
+            // Nearly every answer is "nothing" for a block without a warning: applying it would
+            // change nothing, so it is not queued (a 1 MB article: 1,162 answers, 9 with findings).
+            if (findings.length > 0 || flagged.has(pending.block)) answers.push({ pending, findings });
           });
           const t0 = timeline.now();
           applyAnswers(t0 + sliceMs);
@@ -750,7 +771,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   function queueLookup(pending: Pending): void {
     const chars = pending.request.text.length;
     if (outboxChars + chars > MAX_LOOKUP_CHARS) flush();
-    if (outbox.length === 0) outboxSince = win.performance.now();
+    if (outbox.length === 0) outboxSince = perf.now();
     outbox.push(pending);
     outboxChars += chars;
     if (outbox.length === MAX_BLOCKS_PER_LOOKUP || outboxChars >= FLUSH_CHARS) flush();
@@ -772,18 +793,41 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
   }
 
+  /**
+   * Whether `block` (not a post, not a link) would read as nothing: its children are blank text and
+   * elements whose text is not its own (nested blocks, line breaks, never-read elements), as in the
+   * cell a feed wraps around each post. A few children are looked at; more, and it is read.
+   */
+  function holdsNoText(block: Element): boolean {
+    let children = 0;
+    for (let child = block.firstChild; child; child = child.nextSibling) {
+      if (++children > 8) return false;
+      if (child.nodeType === 3) {
+        // What trim() would take away: \s is the same set of characters.
+        if (/\S/.test((child as Text).data)) return false;
+      } else if (child.nodeType === 1) {
+        const tag = (child as Element).localName;
+        if (tag !== 'br' && !SKIP_TAGS.has(tag) && tag !== WARNING_TAG && !isCandidate(child as Element))
+          return false;
+      }
+    }
+    return true;
+  }
+
   function startJob(candidate: Element): void {
     try {
-      if (!isScannable(candidate)) return;
+      const post = isPost(candidate);
+      if (!isScannable(candidate, post)) return;
+      let pending: Pending | null = null;
       // Most paragraphs hold one text node and nothing else: nothing in them can be hidden or link
       // anywhere, so their text is that node's, read at once instead of by a resumable walk.
       const only = candidate.firstChild;
-      if (only && only === candidate.lastChild && only.nodeType === 3 && candidate.localName !== 'a') {
-        const pending = pendingOf(candidate, (only as Text).data, []);
-        if (pending) queueLookup(pending);
-      } else {
-        job = startReading(candidate);
-      }
+      if (candidate.localName === 'a') job = startReading(candidate, post);
+      else if (only && only === candidate.lastChild && only.nodeType === 3)
+        pending = pendingOf(candidate, (only as Text).data, NO_LINKS);
+      else if (!post && holdsNoText(candidate)) pending = pendingOf(candidate, '', NO_LINKS);
+      else job = startReading(candidate, post);
+      if (pending) queueLookup(pending);
     } catch (error) {
       options.onError(error);
     }
@@ -799,7 +843,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
     let examined = 0;
     // At least one step per slice, however short the slice.
-    for (let first = true; first || win.performance.now() < deadline; first = false) {
+    for (let first = true; first || perf.now() < deadline; first = false) {
       if (job) {
         stepJob(job);
         continue;
@@ -811,7 +855,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       startJob(candidate);
     }
     // One message for what several slices read, unless the reader would wait too long for it.
-    if (!hasReading() || win.performance.now() - outboxSince >= flushAfterMs) flush();
+    if (!hasReading() || perf.now() - outboxSince >= flushAfterMs) flush();
     // Warnings last: reading after writing to the page would make it compute its style again.
     applyAnswers(deadline);
   }

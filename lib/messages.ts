@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { lazySchema } from '../utils/list-schema'; // also applies z.config({ jitless: true })
 import {
+  type LookupWire,
   MAX_BLOCKS_PER_LOOKUP,
   MAX_LINK_CHARS,
   MAX_LINKS_PER_BLOCK,
@@ -22,19 +23,14 @@ import {
 
 const MAX_ENTRY_DETAILS = 100;
 
-export interface BlockText {
-  text: string;
-  links: string[];
-}
-
 /** Content script start-up: whether to scan at all. */
 export interface HelloRequest {
   type: 'hello';
 }
 
-export interface LookupRequest {
+/** Each block's text and links, in the wire form of lookup-limits.ts. */
+export interface LookupRequest extends LookupWire {
   type: 'lookup';
-  blocks: BlockText[];
 }
 
 const isRecord = (x: unknown): x is Record<string, unknown> =>
@@ -49,28 +45,36 @@ const onlyKeys = (x: Record<string, unknown>, allowed: readonly string[]) =>
  * object, array and string schemas for the first of them was on a restarted worker's critical path
  * (Chromium 156, with the scanner warm-up of lib/background.ts: 34 ms from listening to the first
  * values read, against 38-41 ms with zod). A lookup is a strict object of at most
- * MAX_BLOCKS_PER_LOOKUP blocks, each a strict object of a text of at most MAX_TEXT_CHARS characters
- * and at most MAX_LINKS_PER_BLOCK links of 1 to MAX_LINK_CHARS characters, with at most
- * MAX_LOOKUP_CHARS characters of text in all (tests/unit/messages.test.ts checks this against the
+ * MAX_BLOCKS_PER_LOOKUP texts of at most MAX_TEXT_CHARS characters, MAX_LOOKUP_CHARS in all, and of
+ * the links of at most as many of those texts, by increasing index, each 1 to MAX_LINKS_PER_BLOCK
+ * links of 1 to MAX_LINK_CHARS characters (tests/unit/messages.test.ts checks this against the
  * same rules written as a zod schema, on random requests).
  */
 function parseLookup(raw: Record<string, unknown>): LookupRequest | null {
-  const { blocks } = raw;
-  if (!onlyKeys(raw, ['type', 'blocks']) || !Array.isArray(blocks) || blocks.length > MAX_BLOCKS_PER_LOOKUP)
+  const { texts, links } = raw;
+  if (!onlyKeys(raw, ['type', 'texts', 'links']) || !Array.isArray(texts) || !Array.isArray(links))
     return null;
-  const parsed: BlockText[] = [];
+  if (texts.length > MAX_BLOCKS_PER_LOOKUP || links.length > MAX_BLOCKS_PER_LOOKUP) return null;
   let chars = 0;
-  for (const block of blocks) {
-    if (!isRecord(block) || !onlyKeys(block, ['text', 'links'])) return null;
-    const { text, links } = block;
+  for (const text of texts) {
     if (typeof text !== 'string' || text.length > MAX_TEXT_CHARS) return null;
-    if (!Array.isArray(links) || links.length > MAX_LINKS_PER_BLOCK) return null;
-    for (const link of links)
-      if (typeof link !== 'string' || link.length < 1 || link.length > MAX_LINK_CHARS) return null;
     chars += text.length;
-    parsed.push({ text, links: [...links] });
   }
-  return chars <= MAX_LOOKUP_CHARS ? { type: 'lookup', blocks: parsed } : null;
+  if (chars > MAX_LOOKUP_CHARS) return null;
+  const parsedLinks: [number, string[]][] = [];
+  let previous = -1;
+  for (const entry of links) {
+    if (!Array.isArray(entry) || entry.length !== 2) return null;
+    const [index, own] = entry as unknown[];
+    if (!Number.isInteger(index) || (index as number) <= previous || (index as number) >= texts.length)
+      return null;
+    if (!Array.isArray(own) || own.length < 1 || own.length > MAX_LINKS_PER_BLOCK) return null;
+    for (const link of own)
+      if (typeof link !== 'string' || link.length < 1 || link.length > MAX_LINK_CHARS) return null;
+    previous = index as number;
+    parsedLinks.push([previous, [...own]]);
+  }
+  return { type: 'lookup', texts: [...texts], links: parsedLinks };
 }
 
 export const findingSchema = lazySchema(() =>
@@ -180,6 +184,8 @@ export interface LookupReply {
    * complete, without asking for them (entry-details) and drawing again.
    */
   details: EntryDetails[];
+  /** With details: what warnings say, in the browser's language (lib/warning-strings.ts says why). */
+  strings?: import('./warning-strings').WarningTemplates;
 }
 
 /**

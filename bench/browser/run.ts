@@ -6,6 +6,9 @@
  *   npm run bench:browser -- --runs 1 --batches 10 --cold-runs 2      a quicker look
  *   npm run bench:browser -- ... --trace-worker DIR                    Chrome traces of the cold starts
  *   npm run bench:browser -- --cold-only --cold-runs 10                only the cold starts (A/B of start-up)
+ *   npm run bench:browser -- ... --profile DIR --trace-only            traces without the CPU sampler,
+ *       of the minified build that ships: each task's thread time (tdur) is then the code's own, which
+ *       on a loaded machine says more than wall time when comparing two builds
  *
  * The built extension (configured with a signed 1M-fingerprint list served from 127.0.0.1) runs in
  * Debian Chromium under Playwright; a second browser without the extension loads the same pages.
@@ -43,6 +46,7 @@ const { values: opts } = parseArgs({
     'cold-runs': { type: 'string', default: '5' },
     'cold-only': { type: 'boolean', default: false },
     profile: { type: 'string' },
+    'trace-only': { type: 'boolean', default: false },
     'trace-worker': { type: 'string' },
     port: { type: 'string', default: process.env.LEAKWATCH_BENCH_PORT ?? '47841' },
     chromium: { type: 'string', default: process.env.LEAKWATCH_E2E_CHROMIUM ?? '/usr/bin/chromium' },
@@ -151,7 +155,7 @@ function buildExtension(): Promise<string> {
     WXT_LEAKWATCH_LIST_URL: `${ORIGIN}/list.lwl`,
     WXT_LEAKWATCH_PUBKEYS: publicKey,
     // Profiles name functions; the figures of a run without --profile come from the minified build that ships.
-    ...(opts.profile ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
+    ...(opts.profile && !opts['trace-only'] ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
   };
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['--no-install', 'wxt', 'build'], { cwd: REPO, env, stdio: 'pipe' });
@@ -276,7 +280,7 @@ async function openPage(s: Session, name: string): Promise<PageProbe> {
         includedCategories: [
           'devtools.timeline',
           'disabled-by-default-devtools.timeline',
-          'disabled-by-default-v8.cpu_profiler',
+          ...(opts['trace-only'] ? [] : ['disabled-by-default-v8.cpu_profiler']),
           'v8.execute',
           'blink.user_timing',
         ],

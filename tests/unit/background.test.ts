@@ -1,5 +1,5 @@
 import { openDB } from 'idb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import {
   type BackgroundDeps,
@@ -7,8 +7,10 @@ import {
   type MessageSenderLike,
   SYNC_ALARM,
 } from '../../lib/background';
+import { type BlockText, packLookup } from '../../lib/lookup-limits';
 import type { HelloReply, LookupReply, OptionsState, PopupState, Reply } from '../../lib/messages';
 import { emptySyncState, LeakwatchStore, openLeakwatchDb } from '../../lib/store';
+import { WARNING_MESSAGE_KEYS } from '../../lib/warning-strings';
 import { freshDbName } from './helpers/db';
 import {
   makeList,
@@ -35,6 +37,8 @@ const content = (tabId = 7, url = PAGE, frameId = 0): MessageSenderLike => ({
 const extensionPage: MessageSenderLike = { id: fakeBrowser.runtime.id, url: `${EXT}/options.html` };
 
 const block = (text: string, links: string[] = []) => ({ text, links });
+/** A lookup request as the content script sends it. */
+const lookup = (blocks: BlockText[]) => ({ type: 'lookup', ...packLookup(blocks) });
 
 const finding = {
   kind: 'hashtag' as const,
@@ -108,15 +112,12 @@ describe('lists and lookups', () => {
     const words = TEST_PASSAGE.split(' ');
     const { results, details } = await ask<LookupReply>(
       bg,
-      {
-        type: 'lookup',
-        blocks: [
-          block('Read it all: #TestLeaks'),
-          block(`as quoted: ${words.slice(0, 6).join(' ')}`),
-          block(`as quoted: ${words.slice(0, 5).join(' ')}`),
-          block('nothing to see', ['https://example.org/search?q=%23testleaks']),
-        ],
-      },
+      lookup([
+        block('Read it all: #TestLeaks'),
+        block(`as quoted: ${words.slice(0, 6).join(' ')}`),
+        block(`as quoted: ${words.slice(0, 5).join(' ')}`),
+        block('nothing to see', ['https://example.org/search?q=%23testleaks']),
+      ]),
       content(),
     );
     expect(results[0]).toEqual([
@@ -132,8 +133,40 @@ describe('lists and lookups', () => {
     expect(details).toEqual([
       expect.objectContaining({ listId: 'test-list', entry: 'test-leak', listVersion: 1 }),
     ]);
-    const clean = await ask<LookupReply>(bg, { type: 'lookup', blocks: [block('#unrelated')] }, content());
+    const clean = await ask<LookupReply>(bg, lookup([block('#unrelated')]), content());
     expect(clean).toEqual({ results: [[]], details: [] });
+  });
+
+  it("sends what warnings say with the findings, from the worker's i18n, or nothing when it fails", async () => {
+    const getMessage = vi
+      .spyOn(fakeBrowser.i18n, 'getMessage')
+      .mockImplementation((key: string, substitutions?: string | (string | number)[]) =>
+        key === 'whyButton' ? 'Why?' : `${key} ${[substitutions ?? []].flat().join(',')}`,
+      );
+    try {
+      const bg = makeBackground();
+      await bg.onInstalled();
+      const flagged = await ask<LookupReply>(bg, lookup([block('#testleaks')]), content());
+      expect(flagged.strings?.whyButton).toBe('Why?');
+      expect(flagged.strings?.disputeLinkFor).toBe(
+        `disputeLinkFor ${Array.from({ length: 9 }, (_, i) => `\uE000${i + 1}`).join(',')}`,
+      );
+      expect(Object.keys(flagged.strings ?? {})).toHaveLength(WARNING_MESSAGE_KEYS.length);
+      expect(await ask<LookupReply>(bg, lookup([block('#unrelated')]), content())).toEqual({
+        results: [[]],
+        details: [],
+      });
+      getMessage.mockImplementation(() => {
+        throw new Error('no i18n here');
+      });
+      const failing = makeBackground();
+      await failing.onInstalled();
+      const reply = await ask<LookupReply>(failing, lookup([block('#testleaks')]), content());
+      expect(reply.results[0]).toHaveLength(1);
+      expect(reply.strings).toBeUndefined();
+    } finally {
+      getMessage.mockRestore();
+    }
   });
 
   it('works offline on first use: a lookup before any event waits for the packaged list', async () => {
@@ -171,11 +204,7 @@ describe('lists and lookups', () => {
     files.routes.clear();
     files.calls.length = 0;
     const restarted = makeBackground();
-    const { results } = await ask<LookupReply>(
-      restarted,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(restarted, lookup([block('#testleaks')]), content());
     expect(results[0]).toHaveLength(1);
     expect(files.calls).not.toContain(BUNDLED_URL);
   });
@@ -184,18 +213,18 @@ describe('lists and lookups', () => {
     await makeBackground().onInstalled();
     const quote = block(`as quoted: ${TEST_PASSAGE}`);
     const expected = (
-      await ask<LookupReply>(makeBackground(), { type: 'lookup', blocks: [quote] }, content())
+      await ask<LookupReply>(makeBackground(), lookup([quote]), content())
     ).results;
     expect(expected[0]).toEqual([expect.objectContaining({ kind: 'fingerprint' })]);
     const early = () => openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).readAllActiveHeads());
     // A small lookup reads the values it needs; the whole list is read behind it, for the next ones.
     const restarted = makeBackground({ earlyRead: early() });
-    const lookup = { type: 'lookup', blocks: [block('nothing here'), quote] };
-    expect((await ask<LookupReply>(restarted, lookup, content())).results).toEqual([[], expected[0]]);
+    const small = lookup([block('nothing here'), quote]);
+    expect((await ask<LookupReply>(restarted, small, content())).results).toEqual([[], expected[0]]);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await ask<LookupReply>(restarted, lookup, content())).results).toEqual([[], expected[0]]);
+    expect((await ask<LookupReply>(restarted, small, content())).results).toEqual([[], expected[0]]);
     // A large one waits for the whole list.
-    const large = { type: 'lookup', blocks: [block('filler '.repeat(4_000)), quote] };
+    const large = lookup([block('filler '.repeat(4_000)), quote]);
     expect(
       (await ask<LookupReply>(makeBackground({ earlyRead: early() }), large, content())).results,
     ).toEqual([[], expected[0]]);
@@ -221,11 +250,7 @@ describe('lists and lookups', () => {
       earlyRead: openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).readAllActive()),
     });
     const started = performance.now();
-    const { results } = await ask<LookupReply>(
-      restarted,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(restarted, lookup([block('#testleaks')]), content());
     expect(results[0]).toHaveLength(1);
     expect(performance.now() - started).toBeLessThan(500);
     expect(opened).toBe(1);
@@ -236,14 +261,10 @@ describe('lists and lookups', () => {
     const url = 'https://lists.example/other.lwl';
     files.serve(url, await list({ listId: 'other-list' }));
     const rebuilt = makeBackground({ build: { listUrl: url, publicKeys: [signer.publicKeyText] } });
-    await ask<LookupReply>(rebuilt, { type: 'lookup', blocks: [block('#testleaks')] }, content());
+    await ask<LookupReply>(rebuilt, lookup([block('#testleaks')]), content());
     const { subscriptions } = await ask<OptionsState>(rebuilt, { type: 'get-options' });
     expect(subscriptions.map((s) => s.origin)).toEqual(['build']);
-    const { results } = await ask<LookupReply>(
-      rebuilt,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(rebuilt, lookup([block('#testleaks')]), content());
     expect(results[0]).toEqual([expect.objectContaining({ listId: 'other-list' })]);
     const db = await openLeakwatchDb(dbName);
     expect(await db.getAllKeys('active')).toEqual([subscriptions[0]!.id]);
@@ -287,11 +308,7 @@ describe('lists and lookups', () => {
     v1.close();
 
     const bg = makeBackground();
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block('#testleaks')]), content());
     expect(results[0]).toHaveLength(1);
     const { subscriptions } = await ask<OptionsState>(bg, { type: 'get-options' });
     expect(subscriptions[0]).toMatchObject({ lastSuccess: state.lastSuccess, nextSync: state.nextSync });
@@ -321,11 +338,7 @@ describe('lists and lookups', () => {
     expect(size).toBeGreaterThan(valuesSize);
 
     const bg = makeBackground();
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block(`#testleaks ${TEST_PASSAGE}`)] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block(`#testleaks ${TEST_PASSAGE}`)]), content());
     expect(results[0]?.map((f) => f.kind).sort()).toEqual(['fingerprint', 'hashtag']);
     await ask<OptionsState>(bg, { type: 'get-options' });
 
@@ -349,11 +362,7 @@ describe('lists and lookups', () => {
       nextSync: clock + 22.5 * 60_000,
     });
     expect(subscriptions[0]?.active?.version).toBe(1);
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block('#testleaks')]), content());
     expect(results[0]).toHaveLength(1);
   });
 
@@ -412,10 +421,22 @@ describe('message checks', () => {
       {},
       { type: 'nope' },
       { type: 'lookup' },
-      { type: 'lookup', blocks: [{ text: 'x'.repeat(200_001), links: [] }] },
-      { type: 'lookup', blocks: [block('x'.repeat(150_000)), block('y'.repeat(150_000))] },
-      { type: 'lookup', blocks: [block('a', ['not-a-link'.repeat(300)])] },
-      { type: 'lookup', blocks: [{ text: 'a', links: [], hashtags: ['x'] }] },
+      lookup([block('x'.repeat(200_001))]),
+      lookup([block('x'.repeat(150_000)), block('y'.repeat(150_000))]),
+      lookup([block('a', ['not-a-link'.repeat(300)])]),
+      { ...lookup([block('a')]), hashtags: ['x'] },
+      // The form of lookups before texts and links travelled apart.
+      { type: 'lookup', blocks: [block('a')] },
+      { type: 'lookup', texts: ['a'], links: [[1, ['https://example.org/']]] },
+      {
+        type: 'lookup',
+        texts: ['a', 'b'],
+        links: [
+          [1, ['https://example.org/']],
+          [1, ['https://example.org/']],
+        ],
+      },
+      { type: 'lookup', texts: ['a'], links: [[0, []]] },
       { type: 'hello', extra: 1 },
       { type: 'report', flaggedBlocks: -1, findings: [] },
       { type: 'report', flaggedBlocks: 1, findings: [finding], pageUrl: 'https://elsewhere.example/' },
@@ -519,11 +540,7 @@ describe('tabs, badge and research log', () => {
     });
     expect(pausedSites).toEqual(['news.example']);
     expect((await ask<HelloReply>(bg, { type: 'hello' }, content())).scan).toBe(false);
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block('#testleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block('#testleaks')]), content());
     expect(results).toEqual([[]]);
     expect((await popup(bg)).paused).toBe(false); // no report yet: the popup's tab URL is unknown
     await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: false });
@@ -535,17 +552,17 @@ describe('tabs, badge and research log', () => {
     await bg.onInstalled();
     await ask(bg, { type: 'set-site-paused', host: 'news.example', paused: true });
     const early = () => openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).getSettings());
-    const lookup = { type: 'lookup', blocks: [block('#testleaks')] };
+    const request = lookup([block('#testleaks')]);
     const failed = () => Promise.reject(new Error('gone'));
     for (const earlySettings of [early, failed, () => undefined]) {
       const restarted = makeBackground({ earlySettings: earlySettings() });
-      expect((await ask<LookupReply>(restarted, lookup, content())).results).toEqual([[]]);
+      expect((await ask<LookupReply>(restarted, request, content())).results).toEqual([[]]);
       expect((await ask<HelloReply>(restarted, { type: 'hello' }, content())).scan).toBe(false);
     }
     const restarted = makeBackground({ earlySettings: early() });
-    await ask(restarted, { type: 'lookup', blocks: [block('#testleaks')] }, content());
+    await ask(restarted, lookup([block('#testleaks')]), content());
     await ask(restarted, { type: 'set-site-paused', host: 'news.example', paused: false });
-    expect((await ask<LookupReply>(restarted, lookup, content())).results[0]).toHaveLength(1);
+    expect((await ask<LookupReply>(restarted, request, content())).results[0]).toHaveLength(1);
   });
 });
 
@@ -581,11 +598,7 @@ describe('subscriptions', () => {
       error: 'this list is already subscribed',
     });
 
-    const { results } = await ask<LookupReply>(
-      bg,
-      { type: 'lookup', blocks: [block('#userleaks')] },
-      content(),
-    );
+    const { results } = await ask<LookupReply>(bg, lookup([block('#userleaks')]), content());
     expect(results[0]).toEqual([expect.objectContaining({ listId: 'user-list' })]);
 
     const removed = await ask<OptionsState>(bg, { type: 'remove-subscription', id: user!.id });
@@ -595,11 +608,7 @@ describe('subscriptions', () => {
     ).toMatchObject({
       ok: false,
     });
-    const after = await ask<LookupReply>(
-      makeBackground(),
-      { type: 'lookup', blocks: [block('#userleaks')] },
-      content(),
-    );
+    const after = await ask<LookupReply>(makeBackground(), lookup([block('#userleaks')]), content());
     expect(after.results).toEqual([[]]);
   });
 

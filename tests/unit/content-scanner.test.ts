@@ -15,8 +15,8 @@ import {
   TIMING,
   WARNING_TAG,
 } from '../../lib/content-scanner';
-import { MAX_TEXT_CHARS } from '../../lib/lookup-limits';
-import { type BlockText, requestSchema } from '../../lib/messages';
+import { type BlockText, MAX_TEXT_CHARS, packLookup } from '../../lib/lookup-limits';
+import { requestSchema } from '../../lib/messages';
 import {
   type BlockFeatures,
   compileList,
@@ -200,6 +200,18 @@ describe('content scanner', () => {
     expect(h.doc.querySelector(`[${FLAG_ATTRIBUTE}]`)).toBeNull();
   });
 
+  it('breaks the line at empty blocks that are shown, and nowhere for empty inline elements', async () => {
+    const h = setup(
+      'https://x.com/home',
+      `<article data-testid="tweet">one<div></div>two<div style="display:none"></div>three<span></span>four<span style="display:none"></span>five<img alt="">six<a href="/x"></a>seven<a href="/y" style="display:none"></a></article>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(h.requests.flat()).toEqual([
+      { text: 'one\n\ntwothreefourfivesixseven', links: ['https://x.com/x'] },
+    ]);
+  });
+
   it('sends links as absolute URLs and flags a block that links to the leak', async () => {
     const h = setup(
       'https://leaks.example.net/blog/post',
@@ -223,6 +235,30 @@ describe('content scanner', () => {
     expect(h.doc.getElementById('outer')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(false);
   });
 
+  it('sends nothing for a wrapper that holds only blocks, line breaks and blank text, however many', async () => {
+    const cell = (id: string) =>
+      `<div data-testid="cellInnerDiv" id="${id}">
+        <!-- a comment --> <article data-testid="tweet"><div data-testid="tweetText">post ${id}</div></article><br>
+      </div>`;
+    const many = `<div id="many">${Array.from({ length: 12 }, (_, i) => `<p>p${i}</p> `).join('')}</div>`;
+    const h = setup(
+      'https://x.com/home',
+      `${cell('a')}${cell('b')}${many}<div id="mixed"> <div>inner</div> tail </div><div id="inline"> <span>span text</span> </div>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    const texts = h.requests.flat().map((b) => b.text);
+    expect(texts.filter((t) => t.startsWith('post'))).toEqual(['post a', 'post b']);
+    expect(texts).toContain('tail');
+    expect(texts).toContain('span text');
+    expect(texts.filter((t) => t.trim() === '')).toEqual([]);
+    // Text that appears in a wrapper later is its own, and is looked up.
+    h.doc.getElementById('a')!.append('#MacronLeaks');
+    await settle(h);
+    expect(h.doc.getElementById('a')!.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
+    expect(h.errors).toEqual([]);
+  });
+
   it('never reads scripts, form fields or what the reader is typing', async () => {
     const h = setup(
       'https://site.example/',
@@ -233,6 +269,19 @@ describe('content scanner', () => {
     await settle(h);
     expect(allBlocks(h).flatMap((b) => b.hashtags)).toEqual([]);
     expect(h.doc.querySelector(WARNING_TAG)).toBeNull();
+  });
+
+  it('reads a post as a whole, never the posts or blocks inside it, nor a post that is a form control', async () => {
+    const h = setup(
+      'https://www.facebook.com/',
+      `<div role="article" id="outer"><p>#MacronLeaks</p><div role="article" id="inner"><p>inner</p></div></div>
+       <button role="article" id="button">#MacronLeaks</button>
+       <select><option><div role="article">#MacronLeaks</div></option></select>`,
+    );
+    h.scanner.start();
+    await settle(h);
+    expect(h.requests.flat().map((b) => b.text.replace(/\s+/g, ' '))).toEqual(['#MacronLeaks inner']);
+    expect([...h.doc.querySelectorAll(`[${FLAG_ATTRIBUTE}]`)].map((e) => e.id)).toEqual(['outer']);
   });
 
   it('scans added posts, rescans changed text, and never rescans unchanged blocks', async () => {
@@ -440,7 +489,7 @@ describe('content scanner', () => {
     await settle(h);
     expect(allBlocks(h)).toHaveLength(255);
     for (const blocks of h.requests) {
-      expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(true);
+      expect(requestSchema.safeParse({ type: 'lookup', ...packLookup(blocks) }).success).toBe(true);
     }
     const sent = h.requests.flat();
     expect(sent[0]?.links).toHaveLength(200);
@@ -513,7 +562,7 @@ describe('content scanner', () => {
       expect(text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);
       expect(text.length).toBeGreaterThan(MAX_TEXT_CHARS - 50);
       for (const blocks of h.requests) {
-        expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(true);
+        expect(requestSchema.safeParse({ type: 'lookup', ...packLookup(blocks) }).success).toBe(true);
       }
       expect(giant.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
     });

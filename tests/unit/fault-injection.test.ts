@@ -8,6 +8,7 @@ import {
   type MessageSenderLike,
   SYNC_ALARM,
 } from '../../lib/background';
+import { packLookup } from '../../lib/lookup-limits';
 import type { LookupReply, OptionsState, Reply, SubscriptionView } from '../../lib/messages';
 import { LeakwatchStore, openLeakwatchDb } from '../../lib/store';
 import { type SyncResult, syncSubscription } from '../../lib/sync';
@@ -934,11 +935,11 @@ async function runCase(c: Case, index: number): Promise<Row> {
     restarted,
     {
       type: 'lookup',
-      blocks: [
+      ...packLookup([
         { text: 'Read it all: #TestLeaks', links: [] },
         { text: `as quoted: ${TEST_PASSAGE}`, links: [] },
         { text: '#unrelated', links: [] },
-      ],
+      ]),
     },
     content,
   );

@@ -13,18 +13,25 @@ import { requestSchema } from '../../lib/messages';
 /** The lookup and hello rules as zod schemas: what the hand-written checks must accept, exactly. */
 const reference = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('hello') }),
-  z.strictObject({
-    type: z.literal('lookup'),
-    blocks: z
-      .array(
-        z.strictObject({
-          text: z.string().max(MAX_TEXT_CHARS),
-          links: z.array(z.string().min(1).max(MAX_LINK_CHARS)).max(MAX_LINKS_PER_BLOCK),
-        }),
-      )
-      .max(MAX_BLOCKS_PER_LOOKUP)
-      .refine((blocks) => blocks.reduce((n, b) => n + b.text.length, 0) <= MAX_LOOKUP_CHARS),
-  }),
+  z
+    .strictObject({
+      type: z.literal('lookup'),
+      texts: z
+        .array(z.string().max(MAX_TEXT_CHARS))
+        .max(MAX_BLOCKS_PER_LOOKUP)
+        .refine((texts) => texts.reduce((n, t) => n + t.length, 0) <= MAX_LOOKUP_CHARS),
+      links: z
+        .array(
+          z.tuple([
+            z.number().int().min(0),
+            z.array(z.string().min(1).max(MAX_LINK_CHARS)).min(1).max(MAX_LINKS_PER_BLOCK),
+          ]),
+        )
+        .max(MAX_BLOCKS_PER_LOOKUP),
+    })
+    .refine(({ texts, links }) =>
+      links.every(([index], i) => index < texts.length && (i === 0 || index > links[i - 1]![0])),
+    ),
 ]);
 
 function expectSameVerdict(raw: unknown): void {
@@ -60,27 +67,45 @@ const text = fc.oneof(
   junk,
 );
 
-const block = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ text, links: fc.array(link, { maxLength: 3 }) }) },
-  fc.record({ text, links: fc.constant(Array.from({ length: MAX_LINKS_PER_BLOCK + 1 }, () => 'x')) }),
-  fc.record({ text }),
-  fc.record({ text, links: fc.array(link, { maxLength: 2 }), extra: junk }),
+const index = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) },
+  fc.constant(-1),
+  fc.constant(0.5),
+  junk,
+);
+
+const blockLinks = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(index, fc.array(link, { minLength: 1, maxLength: 3 })) },
+  fc.tuple(index, fc.constant([])),
+  fc.tuple(index, fc.constant(Array.from({ length: MAX_LINKS_PER_BLOCK + 1 }, () => 'x'))),
+  fc.tuple(index, fc.array(link, { maxLength: 2 }), junk),
+  fc.tuple(index),
   junk,
 );
 
 const lookup = fc.oneof(
   {
     weight: 6,
-    arbitrary: fc.record({ type: fc.constant('lookup'), blocks: fc.array(block, { maxLength: 4 }) }),
+    arbitrary: fc.record({
+      type: fc.constant('lookup'),
+      texts: fc.array(text, { maxLength: 4 }),
+      links: fc.array(blockLinks, { maxLength: 3 }),
+    }),
   },
   fc.record({
     type: fc.constant('lookup'),
-    blocks: fc.constant(Array.from({ length: MAX_BLOCKS_PER_LOOKUP + 1 }, () => ({ text: '', links: [] }))),
+    texts: fc.constant(Array.from({ length: MAX_BLOCKS_PER_LOOKUP + 1 }, () => '')),
+    links: fc.constant([]),
   }),
-  fc.record({ type: fc.constant('lookup'), blocks: fc.array(block, { maxLength: 2 }), more: junk }),
-  fc.record({ type: fc.constant('lookup') }),
+  fc.record({
+    type: fc.constant('lookup'),
+    texts: fc.array(text, { maxLength: 2 }),
+    links: fc.constant([]),
+    more: junk,
+  }),
+  fc.record({ type: fc.constant('lookup'), texts: fc.array(text, { maxLength: 2 }) }),
   fc.record({ type: fc.constant('hello'), extra: junk }, { requiredKeys: ['type'] }),
-  fc.record({ type: fc.oneof(fc.constant('lookup'), fc.constant('hello'), junk), blocks: junk }),
+  fc.record({ type: fc.oneof(fc.constant('lookup'), fc.constant('hello'), junk), texts: junk, links: junk }),
   junk,
 );
 
@@ -92,19 +117,20 @@ describe('requestSchema, hello and lookup', () => {
   it('holds at the limits of the text of one lookup', () => {
     const full = 't'.repeat(MAX_LOOKUP_CHARS - MAX_TEXT_CHARS);
     for (const extra of [0, 1]) {
-      const blocks = [
-        { text: 't'.repeat(MAX_TEXT_CHARS), links: [] },
-        { text: full + 't'.repeat(extra), links: ['https://x.example/'] },
-      ];
-      expectSameVerdict({ type: 'lookup', blocks });
-      expect(requestSchema.safeParse({ type: 'lookup', blocks }).success).toBe(extra === 0);
+      const raw = {
+        type: 'lookup',
+        texts: ['t'.repeat(MAX_TEXT_CHARS), full + 't'.repeat(extra)],
+        links: [[1, ['https://x.example/']]],
+      };
+      expectSameVerdict(raw);
+      expect(requestSchema.safeParse(raw).success).toBe(extra === 0);
     }
   });
 
   it('hands back copies, not the objects it was given', () => {
     const links = ['https://x.example/'];
-    const raw = { type: 'lookup', blocks: [{ text: 'a', links }] };
+    const raw = { type: 'lookup', texts: ['a'], links: [[0, links]] };
     const parsed = requestSchema.safeParse(raw);
-    expect(parsed.success && parsed.data.type === 'lookup' && parsed.data.blocks[0]!.links).not.toBe(links);
+    expect(parsed.success && parsed.data.type === 'lookup' && parsed.data.links[0]![1]).not.toBe(links);
   });
 });
