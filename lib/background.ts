@@ -1,7 +1,7 @@
 import { keyId, parsePublicKey } from '../utils/ed25519';
 import { describeError, LeakwatchError } from '../utils/errors';
 import type { ListMeta } from '../utils/list-schema';
-import { type CompiledList, compileList, scanBlock } from '../utils/matcher';
+import { type CompiledList, compileList, extractFeatures, paramSetsOf, scanBlock } from '../utils/matcher';
 import { type BlockText, unpackLookup } from './lookup-limits';
 import {
   CONTENT_SCRIPT_REQUESTS,
