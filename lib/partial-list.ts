@@ -1,3 +1,4 @@
+import { mergeSorted } from '../utils/builder';
 import {
   bucketRange,
   type CompiledList,
@@ -69,15 +70,4 @@ export class PartialList {
     this.compiled = withFingerprints(this.compiled, mergeSorted(this.compiled.fingerprints, fresh));
     this.produced.add(this.compiled);
   }
-}
-
-function mergeSorted(x: Float64Array, y: Float64Array): Float64Array {
-  const out = new Float64Array(x.length + y.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < x.length && j < y.length) out[k++] = x[i]! <= y[j]! ? x[i++]! : y[j++]!;
-  while (i < x.length) out[k++] = x[i++]!;
-  while (j < y.length) out[k++] = y[j++]!;
-  return out;
 }

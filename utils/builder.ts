@@ -212,7 +212,7 @@ function mergeRuns(runs: Float64Array[]): Float64Array {
     while (round.length > 1) {
       const next: Float64Array[] = [];
       for (let i = 0; i < round.length; i += 2)
-        next.push(i + 1 < round.length ? mergeTwo(round[i]!, round[i + 1]!) : round[i]!);
+        next.push(i + 1 < round.length ? mergeSorted(round[i]!, round[i + 1]!) : round[i]!);
       round = next;
     }
     return round[0]!;
@@ -227,7 +227,8 @@ function mergeRuns(runs: Float64Array[]): Float64Array {
   return merged;
 }
 
-function mergeTwo(a: Float64Array, b: Float64Array): Float64Array {
+/** One sorted array of two sorted ones, in new memory. */
+export function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
   const out = new Float64Array(a.length + b.length);
   let i = 0;
   let j = 0;
