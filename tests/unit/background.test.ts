@@ -212,9 +212,7 @@ describe('lists and lookups', () => {
   it("answers a restarted worker's lookups from parts of the stored list, then from all of it", async () => {
     await makeBackground().onInstalled();
     const quote = block(`as quoted: ${TEST_PASSAGE}`);
-    const expected = (
-      await ask<LookupReply>(makeBackground(), lookup([quote]), content())
-    ).results;
+    const expected = (await ask<LookupReply>(makeBackground(), lookup([quote]), content())).results;
     expect(expected[0]).toEqual([expect.objectContaining({ kind: 'fingerprint' })]);
     const early = () => openLeakwatchDb(dbName).then((db) => new LeakwatchStore(db).readAllActiveHeads());
     // A small lookup reads the values it needs; the whole list is read behind it, for the next ones.
