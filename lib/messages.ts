@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { lazySchema } from '../utils/list-schema'; // also applies z.config({ jitless: true })
 import {
-  type LookupWire,
   MAX_BLOCKS_PER_LOOKUP,
   MAX_LINK_CHARS,
   MAX_LINKS_PER_BLOCK,
@@ -23,60 +22,6 @@ import {
 
 const MAX_ENTRY_DETAILS = 100;
 
-/** Content script start-up: whether to scan at all. */
-export interface HelloRequest {
-  type: 'hello';
-}
-
-/** Each block's text and links, in the wire form of lookup-limits.ts. */
-export interface LookupRequest extends LookupWire {
-  type: 'lookup';
-}
-
-const isRecord = (x: unknown): x is Record<string, unknown> =>
-  typeof x === 'object' && x !== null && !Array.isArray(x);
-
-/** Own keys all among `allowed`: an object schema that refuses unknown keys. */
-const onlyKeys = (x: Record<string, unknown>, allowed: readonly string[]) =>
-  Object.keys(x).every((key) => allowed.includes(key));
-
-/**
- * The two requests that wake a stopped worker from a page are checked by hand: setting up zod's
- * object, array and string schemas for the first of them was on a restarted worker's critical path
- * (Chromium 156, with the scanner warm-up of lib/background.ts: 34 ms from listening to the first
- * values read, against 38-41 ms with zod). A lookup is a strict object of at most
- * MAX_BLOCKS_PER_LOOKUP texts of at most MAX_TEXT_CHARS characters, MAX_LOOKUP_CHARS in all, and of
- * the links of at most as many of those texts, by increasing index, each 1 to MAX_LINKS_PER_BLOCK
- * links of 1 to MAX_LINK_CHARS characters (tests/unit/messages.test.ts checks this against the
- * same rules written as a zod schema, on random requests).
- */
-function parseLookup(raw: Record<string, unknown>): LookupRequest | null {
-  const { texts, links } = raw;
-  if (!onlyKeys(raw, ['type', 'texts', 'links']) || !Array.isArray(texts) || !Array.isArray(links))
-    return null;
-  if (texts.length > MAX_BLOCKS_PER_LOOKUP || links.length > MAX_BLOCKS_PER_LOOKUP) return null;
-  let chars = 0;
-  for (const text of texts) {
-    if (typeof text !== 'string' || text.length > MAX_TEXT_CHARS) return null;
-    chars += text.length;
-  }
-  if (chars > MAX_LOOKUP_CHARS) return null;
-  const parsedLinks: [number, string[]][] = [];
-  let previous = -1;
-  for (const entry of links) {
-    if (!Array.isArray(entry) || entry.length !== 2) return null;
-    const [index, own] = entry as unknown[];
-    if (!Number.isInteger(index) || (index as number) <= previous || (index as number) >= texts.length)
-      return null;
-    if (!Array.isArray(own) || own.length < 1 || own.length > MAX_LINKS_PER_BLOCK) return null;
-    for (const link of own)
-      if (typeof link !== 'string' || link.length < 1 || link.length > MAX_LINK_CHARS) return null;
-    previous = index as number;
-    parsedLinks.push([previous, [...own]]);
-  }
-  return { type: 'lookup', texts: [...texts], links: parsedLinks };
-}
-
 export const findingSchema = lazySchema(() =>
   z.strictObject({
     kind: z.enum(['hashtag', 'fingerprint', 'url']),
@@ -93,6 +38,30 @@ export const findingSchema = lazySchema(() =>
  * modules cost to evaluate, see lazySchema).
  */
 const requestSchemas = {
+  /** Content script start-up: whether to scan at all. */
+  hello: lazySchema(() => z.strictObject({ type: z.literal('hello') })),
+  /** Each block's text and links, in the wire form of lookup-limits.ts. */
+  lookup: lazySchema(() => {
+    const link = z.string().min(1).max(MAX_LINK_CHARS);
+    return z
+      .strictObject({
+        type: z.literal('lookup'),
+        texts: z
+          .array(z.string().max(MAX_TEXT_CHARS))
+          .max(MAX_BLOCKS_PER_LOOKUP)
+          .refine((texts) => texts.reduce((sum, t) => sum + t.length, 0) <= MAX_LOOKUP_CHARS, {
+            message: `more than ${MAX_LOOKUP_CHARS} characters of text in one lookup`,
+          }),
+        links: z
+          .array(z.tuple([z.number().int().min(0), z.array(link).min(1).max(MAX_LINKS_PER_BLOCK)]))
+          .max(MAX_BLOCKS_PER_LOOKUP),
+      })
+      .refine(
+        ({ texts, links }) =>
+          links.every(([index], i) => index < texts.length && (i === 0 || index > links[i - 1]![0])),
+        { message: 'links of a block that is not in the lookup, or of one block twice' },
+      );
+  }),
   /** The texts a warning shows for entries the page was flagged for (findings carry only ids). */
   'entry-details': lazySchema(() =>
     z.strictObject({
@@ -140,22 +109,19 @@ const requestSchemas = {
 };
 
 type RequestSchemas = typeof requestSchemas;
-export type Request =
-  | HelloRequest
-  | LookupRequest
-  | { [K in keyof RequestSchemas]: z.infer<ReturnType<RequestSchemas[K]>> }[keyof RequestSchemas];
+export type Request = {
+  [K in keyof RequestSchemas]: z.infer<ReturnType<RequestSchemas[K]>>;
+}[keyof RequestSchemas];
 export type RequestType = Request['type'];
 export type FindingMessage = z.infer<ReturnType<typeof findingSchema>>;
 
 /** Parses any request: the schema of its `type`, or a failure for a type that is not one. */
 export const requestSchema = {
   safeParse(raw: unknown): { success: true; data: Request } | { success: false } {
-    if (!isRecord(raw)) return { success: false };
-    const { type } = raw;
+    if (typeof raw !== 'object' || raw === null) return { success: false };
+    const { type } = raw as { type?: unknown };
     let data: Request | null = null;
-    if (type === 'hello') data = onlyKeys(raw, ['type']) ? { type } : null;
-    else if (type === 'lookup') data = parseLookup(raw);
-    else if (typeof type === 'string' && Object.hasOwn(requestSchemas, type)) {
+    if (typeof type === 'string' && Object.hasOwn(requestSchemas, type)) {
       const parsed = requestSchemas[type as keyof RequestSchemas]().safeParse(raw);
       if (parsed.success) data = parsed.data;
     }
