@@ -1,4 +1,4 @@
-import { mergeSorted } from '../utils/builder';
+import { distinct, mergeSorted } from '../utils/builder';
 import {
   bucketRange,
   type CompiledList,
@@ -62,12 +62,12 @@ export class PartialList {
       else ranges.push([start, end]);
     }
     const values = await readStoredValues(this.head, ranges);
-    // Another fill may have read some of the same buckets meanwhile: keep each value once.
-    const fresh = [...wanted.keys()].some((start) => this.read.has(start))
-      ? values.filter((v) => !this.compiled.fingerprints.includes(v))
-      : values;
     for (const start of wanted.keys()) this.read.add(start);
-    this.compiled = withFingerprints(this.compiled, mergeSorted(this.compiled.fingerprints, fresh));
+    // Another fill may have read some of the same buckets meanwhile: equal neighbours are merged.
+    this.compiled = withFingerprints(
+      this.compiled,
+      distinct(mergeSorted(this.compiled.fingerprints, values)),
+    );
     this.produced.add(this.compiled);
   }
 }

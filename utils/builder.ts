@@ -248,7 +248,7 @@ function mergeFromBack(a: Float64Array, b: Float64Array, into: Float64Array): vo
 }
 
 /** Sorted values with equal neighbours merged, in place. */
-function distinct(sorted: Float64Array): Float64Array {
+export function distinct(sorted: Float64Array): Float64Array {
   let n = 0;
   for (let i = 0; i < sorted.length; i++)
     if (i === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;

@@ -135,7 +135,7 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
   const out = halves;
   // Module-level helpers become vars in a bundle, re-read and checked at each call: take them once.
   const mixIn = mixRound;
-  const pre5 = premix;
+  const premixLane = premix;
   const mix = mix32;
   if (width === 5) {
     // The default k, unrolled, over a window of the last five tokens' premixed lanes held in
@@ -145,7 +145,7 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
     // Read from an Int32Array, the window's first values are known 32-bit integers, so the loop
     // keeps all ten in registers as such.
     const first = windowStart;
-    for (let t = 0; t < 8; t++) first[t] = pre5(lanes[t]!);
+    for (let t = 0; t < 8; t++) first[t] = premixLane(lanes[t]!);
     let a0 = first[0]!;
     let b0 = first[1]!;
     let a1 = first[2]!;
@@ -155,8 +155,8 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
     let a3 = first[6]!;
     let b3 = first[7]!;
     for (let s = 0, t = 0; s < count; s++, t += 2) {
-      const a4 = pre5(lanes[t + 8]!);
-      const b4 = pre5(lanes[t + 9]!);
+      const a4 = premixLane(lanes[t + 8]!);
+      const b4 = premixLane(lanes[t + 9]!);
       const a = mixIn(mixIn(mixIn(mixIn(mixIn(seedA, a0), a1), a2), a3), a4);
       const b = mixIn(mixIn(mixIn(mixIn(mixIn(seedB, b0), b1), b2), b3), b4);
       const hi = mix(a ^ Math.imul(b, 0x27d4eb2d));
@@ -176,7 +176,7 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
   // The first half of round() depends on the token alone: do it once per token, not k times.
   if (premixed.length < n * 2) premixed = new Int32Array(Math.max(n * 2, premixed.length * 2));
   const pre = premixed;
-  for (let t = 0; t < n * 2; t++) pre[t] = pre5(lanes[t]!);
+  for (let t = 0; t < n * 2; t++) pre[t] = premixLane(lanes[t]!);
   for (let s = 0; s < count; s++) {
     let a = SEED_A ^ width;
     let b = SEED_B ^ width;
