@@ -90,6 +90,8 @@ export interface ContentScanner {
 }
 
 const IDLE_TIMEOUT_MS = 500;
+/** Longest wait for the page's next frame before reading what it added (see afterNextFrame). */
+const FRAME_WAIT_MS = 100;
 /**
  * Longest run of slices in one idle callback: well under the 50 ms of a long task, with room for a
  * garbage collection or a slow last slice (tasks with a 30 ms budget reached 37-52 ms on a 1 MB page).
@@ -890,8 +892,22 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
   }
 
+  /**
+   * Set by the observer when the page added something to read. The page's style and layout are then
+   * out of date until its next frame; the first visibility check would bring them up to date, and
+   * that work (3-4 ms for a feed's 50 new posts, against 0.6 ms for the same checks after the frame)
+   * would be the extension's. So the next slice waits for the frame, once per change of the page.
+   */
+  let frameWanted = false;
+
   function schedule(): void {
     if (cancelSlice || stopped) return;
+    if (frameWanted && doc.visibilityState === 'visible') {
+      frameWanted = false;
+      afterNextFrame();
+      return;
+    }
+    frameWanted = false;
     const run = safely(runSlices);
     if (typeof win.requestIdleCallback === 'function') {
       let cancel = () => {};
@@ -918,6 +934,26 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     }
   }
 
+  /**
+   * Schedules the next slice once the page's next frame is drawn: idle callbacks asked for in a
+   * frame callback run after that frame. A frame that does not come (a frame the browser does not
+   * draw, such as an iframe out of view) is waited for FRAME_WAIT_MS at most.
+   */
+  function afterNextFrame(): void {
+    const next = safely(() => {
+      win.cancelAnimationFrame(frame);
+      win.clearTimeout(timer);
+      cancelSlice = null;
+      schedule();
+    });
+    const frame = win.requestAnimationFrame(next);
+    const timer = win.setTimeout(next, FRAME_WAIT_MS);
+    cancelSlice = () => {
+      win.cancelAnimationFrame(frame);
+      win.clearTimeout(timer);
+    };
+  }
+
   function isOwnNode(node: Node): boolean {
     return node.nodeType === 1 && (node as Element).localName === WARNING_TAG;
   }
@@ -938,7 +974,11 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
           roots.add(r.target);
           continue;
         }
-        for (const n of r.addedNodes) if (!isOwnNode(n)) roots.add(n);
+        for (const n of r.addedNodes) {
+          if (isOwnNode(n)) continue;
+          roots.add(n);
+          frameWanted = true;
+        }
         if (r.removedNodes.length === 0) continue;
         if (flagged.size > 0) sweepNeeded = true;
         for (const n of r.removedNodes) {

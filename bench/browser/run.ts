@@ -5,6 +5,9 @@
  *   npm run bench:browser -- --json       same; the LAST stdout line is one JSON object
  *   npm run bench:browser -- --runs 1 --batches 10 --cold-runs 2      a quicker look
  *   npm run bench:browser -- ... --trace-worker DIR                    Chrome traces of the cold starts
+ *   npm run bench:browser -- ... --entries FILE                        every extension entry of every page, as JSON lines
+ *   npm run bench:browser -- ... --sampler DIR                         a .cpuprofile of every page (V8's sampler at
+ *       100 us, no trace: slows the code much less than --profile)
  *   npm run bench:browser -- --cold-only --cold-runs 10                only the cold starts (A/B of start-up)
  *   npm run bench:browser -- ... --profile DIR --trace-only            traces without the CPU sampler,
  *       of the minified build that ships: each task's thread time (tdur) is then the code's own, which
@@ -48,6 +51,8 @@ const { values: opts } = parseArgs({
     profile: { type: 'string' },
     'trace-only': { type: 'boolean', default: false },
     'trace-worker': { type: 'string' },
+    entries: { type: 'string' },
+    sampler: { type: 'string' },
     port: { type: 'string', default: process.env.LEAKWATCH_BENCH_PORT ?? '47841' },
     chromium: { type: 'string', default: process.env.LEAKWATCH_E2E_CHROMIUM ?? '/usr/bin/chromium' },
   },
@@ -155,7 +160,7 @@ function buildExtension(): Promise<string> {
     WXT_LEAKWATCH_LIST_URL: `${ORIGIN}/list.lwl`,
     WXT_LEAKWATCH_PUBKEYS: publicKey,
     // Profiles name functions; the figures of a run without --profile come from the minified build that ships.
-    ...(opts.profile && !opts['trace-only'] ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
+    ...((opts.profile && !opts['trace-only']) || opts.sampler ? { LEAKWATCH_BENCH_UNMINIFIED: '1' } : {}),
   };
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['--no-install', 'wxt', 'build'], { cwd: REPO, env, stdio: 'pipe' });
@@ -265,13 +270,21 @@ interface PageProbe {
   cdp: CDPSession;
   /** Where the CPU profile of this page goes (--profile), or null. */
   profile: string | null;
+  /** Where its sampled .cpuprofile goes (--sampler), or null. */
+  sampled: string | null;
 }
 
 async function openPage(s: Session, name: string): Promise<PageProbe> {
   const page = await s.context.newPage();
   const cdp = await s.context.newCDPSession(page);
   await cdp.send('Performance.enable');
-  const probe = { page, cdp, profile: null as string | null };
+  const probe = { page, cdp, profile: null as string | null, sampled: null as string | null };
+  if (opts.sampler) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+    await cdp.send('Profiler.start');
+    probe.sampled = path.resolve(opts.sampler, `${name}-${s.label}-${Date.now()}.cpuprofile`);
+  }
   if (opts.profile) {
     // A Chrome trace (open it in DevTools' Performance panel) of every page, with and without.
     await cdp.send('Tracing.start', {
@@ -322,6 +335,11 @@ async function saveTrace(cdp: TracingSession, file: string): Promise<void> {
 
 async function closePage(p: PageProbe): Promise<void> {
   if (p.profile) await saveTrace(p.cdp, p.profile);
+  if (p.sampled) {
+    const { profile } = await p.cdp.send('Profiler.stop');
+    fs.mkdirSync(path.dirname(p.sampled), { recursive: true });
+    fs.writeFileSync(p.sampled, JSON.stringify(profile));
+  }
   await p.cdp.detach().catch(() => undefined);
   await p.page.close();
 }
@@ -407,6 +425,14 @@ async function settle(page: Page, withExt: boolean, since: number, quietMs: numb
   }
 }
 
+/** --entries: one JSON line per page run, for looking at what a figure is made of. */
+function saveEntries(page: string, all: Entry[], batchStarts: number[]): void {
+  if (!opts.entries || all.length === 0) return;
+  const round1 = (x: number) => Math.round(x * 100) / 100;
+  const rows = all.map(([name, start, d]) => [name.replace('leakwatch:', ''), round1(start), round1(d)]);
+  fs.appendFileSync(opts.entries, `${JSON.stringify({ page, batchStarts: batchStarts.map(round1), entries: rows })}\n`);
+}
+
 /** Main-thread ms of the extension's entries starting in [from, to). */
 function extensionMs(all: Entry[], from: number, to = Number.POSITIVE_INFINITY): number {
   return all
@@ -464,6 +490,7 @@ async function articleRun(s: Session, settleMs: number): Promise<ArticleRun> {
   await settle(p.page, withExt, 0, withExt ? 700 : settleMs);
   const m1 = await metrics(p.cdp);
   const all = await entries(p.page);
+  saveEntries(`article-${s.label}`, all, []);
   const tasks = await longTasks(p.page);
   const own = all.filter(([name]) => MAIN_THREAD.has(name));
   const firstStart = own[0]?.[1] ?? 0;
@@ -525,6 +552,7 @@ async function feedRun(s: Session): Promise<FeedRun> {
     batchBusy.push(busy(m1, m0));
   }
   const all = await entries(p.page);
+  saveEntries(`feed-${s.label}`, all, starts);
   const tasks = await longTasks(p.page);
   const own = all.filter(([name]) => MAIN_THREAD.has(name));
   const batchExtMs = starts.map((t, i) => extensionMs(all, t, starts[i + 1]));

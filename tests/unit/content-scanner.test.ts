@@ -367,6 +367,47 @@ describe('content scanner', () => {
     expect(p.hasAttribute(FLAG_ATTRIBUTE)).toBe(true);
   });
 
+  it('reads what the page added after its next frame, or after 100 ms without one', async () => {
+    const h = setup('https://x.com/home', `<div id="feed"><article data-testid="tweet">${CLEAN}</article></div>`);
+    // Frames come only when the test draws one.
+    const frames: FrameRequestCallback[] = [];
+    h.win.requestAnimationFrame = (callback: FrameRequestCallback) => frames.push(callback);
+    h.win.cancelAnimationFrame = (id: number) => {
+      delete frames[id - 1];
+    };
+    const drawFrame = () => {
+      for (const callback of frames.splice(0)) callback?.(h.win.performance.now());
+    };
+    h.scanner.start();
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(1);
+
+    const addPost = () => {
+      const post = h.doc.createElement('article');
+      post.setAttribute('data-testid', 'tweet');
+      post.textContent = `quoting: ${LEAK}`;
+      h.doc.getElementById('feed')!.append(post);
+      return post;
+    };
+    const first = addPost();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(allBlocks(h)).toHaveLength(1);
+    expect(frames.length).toBe(1);
+    drawFrame();
+    await settle(h);
+    expect(allBlocks(h)).toHaveLength(2);
+    expect(first.getAttribute(FLAG_ATTRIBUTE)).toBe('leak-a');
+
+    // A frame that never comes (a hidden iframe's): read anyway, a moment later.
+    const second = addPost();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(allBlocks(h)).toHaveLength(2);
+    await until(() => allBlocks(h).length === 3, 1_000);
+    await settle(h);
+    expect(second.getAttribute(FLAG_ATTRIBUTE)).toBe('leak-a');
+    expect(h.errors).toEqual([]);
+  });
+
   it('reports flagged blocks and distinct findings, debounced', async () => {
     const h = setup(
       'https://site.example/',
