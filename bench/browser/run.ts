@@ -430,7 +430,10 @@ function saveEntries(page: string, all: Entry[], batchStarts: number[]): void {
   if (!opts.entries || all.length === 0) return;
   const round1 = (x: number) => Math.round(x * 100) / 100;
   const rows = all.map(([name, start, d]) => [name.replace('leakwatch:', ''), round1(start), round1(d)]);
-  fs.appendFileSync(opts.entries, `${JSON.stringify({ page, batchStarts: batchStarts.map(round1), entries: rows })}\n`);
+  fs.appendFileSync(
+    opts.entries,
+    `${JSON.stringify({ page, batchStarts: batchStarts.map(round1), entries: rows })}\n`,
+  );
 }
 
 /** Main-thread ms of the extension's entries starting in [from, to). */

@@ -368,7 +368,10 @@ describe('content scanner', () => {
   });
 
   it('reads what the page added after its next frame, or after 100 ms without one', async () => {
-    const h = setup('https://x.com/home', `<div id="feed"><article data-testid="tweet">${CLEAN}</article></div>`);
+    const h = setup(
+      'https://x.com/home',
+      `<div id="feed"><article data-testid="tweet">${CLEAN}</article></div>`,
+    );
     // Frames come only when the test draws one.
     const frames: FrameRequestCallback[] = [];
     h.win.requestAnimationFrame = (callback: FrameRequestCallback) => frames.push(callback);
