@@ -85,6 +85,9 @@ function listOrigins(): string[] {
 
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
+  // Every module says what it imports. Auto-imports had turned a free name in the content script
+  // into an import of the list schemas, with zod's messages, into every page.
+  imports: false,
   outDir: process.env.LEAKWATCH_OUT_DIR ?? '.output',
   // MV3 for Firefox too: one manifest version and one tested behaviour (README, "Firefox").
   manifestVersion: 3,

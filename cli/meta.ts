@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { LeakwatchError } from '../utils/errors';
 import { formatUrlPattern, parseUrlPattern } from '../utils/links';
 import {
@@ -8,6 +8,7 @@ import {
   entrySchema,
   type FingerprintParams,
   identifier,
+  integer,
   type ListMeta,
   listMetaSchema,
   publisherSchema,
@@ -19,7 +20,7 @@ import { NORMALISER_VERSION, normaliseHashtag } from '../utils/normalise';
  * (version, dates, counts, fingerprint parameters, normalised hashtags) is left out of it; every
  * other field of the list may be given, and unknown fields are refused so a typo is not lost.
  */
-const entryInput = entrySchema().omit({ fingerprintCount: true }).partial({
+const entryInput = z.partial(z.omit(entrySchema(), { fingerprintCount: true }), {
   summary: true,
   date: true,
   warning: true,
@@ -32,13 +33,13 @@ const entryInput = entrySchema().omit({ fingerprintCount: true }).partial({
 });
 
 const metaInputSchema = z.strictObject({
-  listId: identifier().optional(),
-  publisher: publisherSchema().optional(),
-  syncIntervalHours: z.number().optional(),
-  validDays: z.number().int().min(1).max(3650).optional(),
-  nextKeys: z.array(z.string()).optional(),
-  entries: z.array(entryInput).min(1).optional(),
-  contexts: z.array(contextSchema()).optional(),
+  listId: z.optional(identifier()),
+  publisher: z.optional(publisherSchema()),
+  syncIntervalHours: z.optional(z.number()),
+  validDays: z.optional(integer(1, 3650)),
+  nextKeys: z.optional(z.array(z.string())),
+  entries: z.optional(z.array(entryInput).check(z.minLength(1))),
+  contexts: z.optional(z.array(contextSchema())),
 });
 export type MetaInput = z.infer<typeof metaInputSchema> & { hasDocs: false };
 

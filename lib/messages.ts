@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { lazySchema } from '../utils/list-schema'; // also applies z.config({ jitless: true })
+import * as z from 'zod/mini';
+import { integer, lazySchema, listOf, text } from '../utils/list-schema'; // also applies z.config
 import {
   MAX_BLOCKS_PER_LOOKUP,
   MAX_LINK_CHARS,
@@ -25,10 +25,10 @@ const MAX_ENTRY_DETAILS = 100;
 export const findingSchema = lazySchema(() =>
   z.strictObject({
     kind: z.enum(['hashtag', 'fingerprint', 'url']),
-    listId: z.string().max(64),
-    entry: z.string().max(64),
-    strength: z.strictObject({ matched: z.number().int().min(0), total: z.number().int().min(0) }),
-    evidence: z.string().max(300).optional(),
+    listId: text(0, 64),
+    entry: text(0, 64),
+    strength: z.strictObject({ matched: integer(0), total: integer(0) }),
+    evidence: z.optional(text(0, 300)),
   }),
 );
 
@@ -42,24 +42,26 @@ const requestSchemas = {
   hello: lazySchema(() => z.strictObject({ type: z.literal('hello') })),
   /** Each block's text and links, in the wire form of lookup-limits.ts. */
   lookup: lazySchema(() => {
-    const link = z.string().min(1).max(MAX_LINK_CHARS);
+    const link = text(1, MAX_LINK_CHARS);
     return z
       .strictObject({
         type: z.literal('lookup'),
-        texts: z
-          .array(z.string().max(MAX_TEXT_CHARS))
-          .max(MAX_BLOCKS_PER_LOOKUP)
-          .refine((texts) => texts.reduce((sum, t) => sum + t.length, 0) <= MAX_LOOKUP_CHARS, {
+        texts: listOf(text(0, MAX_TEXT_CHARS), MAX_BLOCKS_PER_LOOKUP).check(
+          z.refine((texts) => texts.reduce((sum, t) => sum + t.length, 0) <= MAX_LOOKUP_CHARS, {
             message: `more than ${MAX_LOOKUP_CHARS} characters of text in one lookup`,
           }),
-        links: z
-          .array(z.tuple([z.number().int().min(0), z.array(link).min(1).max(MAX_LINKS_PER_BLOCK)]))
-          .max(MAX_BLOCKS_PER_LOOKUP),
+        ),
+        links: listOf(
+          z.tuple([integer(0), z.array(link).check(z.minLength(1), z.maxLength(MAX_LINKS_PER_BLOCK))]),
+          MAX_BLOCKS_PER_LOOKUP,
+        ),
       })
-      .refine(
-        ({ texts, links }) =>
-          links.every(([index], i) => index < texts.length && (i === 0 || index > links[i - 1]![0])),
-        { message: 'links of a block that is not in the lookup, or of one block twice' },
+      .check(
+        z.refine(
+          ({ texts, links }) =>
+            links.every(([index], i) => index < texts.length && (i === 0 || index > links[i - 1]![0])),
+          { message: 'links of a block that is not in the lookup, or of one block twice' },
+        ),
       );
   }),
   /** The texts a warning shows for entries the page was flagged for (findings carry only ids). */
@@ -67,27 +69,24 @@ const requestSchemas = {
     z.strictObject({
       type: z.literal('entry-details'),
       entries: z
-        .array(z.strictObject({ listId: z.string().max(64), entry: z.string().max(64) }))
-        .min(1)
-        .max(MAX_ENTRY_DETAILS),
+        .array(z.strictObject({ listId: text(0, 64), entry: text(0, 64) }))
+        .check(z.minLength(1), z.maxLength(MAX_ENTRY_DETAILS)),
     }),
   ),
   /** What the content script shows on its page now, for the badge, popup and research log. */
   report: lazySchema(() =>
     z.strictObject({
       type: z.literal('report'),
-      flaggedBlocks: z.number().int().min(0).max(1_000_000),
-      findings: z.array(findingSchema()).max(5_000),
+      flaggedBlocks: integer(0, 1_000_000),
+      findings: listOf(findingSchema(), 5_000),
     }),
   ),
-  'popup-state': lazySchema(() =>
-    z.strictObject({ type: z.literal('popup-state'), tabId: z.number().int().min(0) }),
-  ),
+  'popup-state': lazySchema(() => z.strictObject({ type: z.literal('popup-state'), tabId: integer(0) })),
   'update-now': lazySchema(() => z.strictObject({ type: z.literal('update-now') })),
   'set-site-paused': lazySchema(() =>
     z.strictObject({
       type: z.literal('set-site-paused'),
-      host: z.string().min(1).max(253),
+      host: text(1, 253),
       paused: z.boolean(),
     }),
   ),
@@ -95,12 +94,12 @@ const requestSchemas = {
   'add-subscription': lazySchema(() =>
     z.strictObject({
       type: z.literal('add-subscription'),
-      url: z.string().min(1).max(2_048),
-      publicKey: z.string().min(1).max(200),
+      url: text(1, 2_048),
+      publicKey: text(1, 200),
     }),
   ),
   'remove-subscription': lazySchema(() =>
-    z.strictObject({ type: z.literal('remove-subscription'), id: z.string().min(1).max(200) }),
+    z.strictObject({ type: z.literal('remove-subscription'), id: text(1, 200) }),
   ),
   'set-research-mode': lazySchema(() =>
     z.strictObject({ type: z.literal('set-research-mode'), on: z.boolean() }),

@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { sha256, toHex, utf8Encode } from '../utils/bytes';
 import { parsePublicKey } from '../utils/ed25519';
 import { describeError, LeakwatchError } from '../utils/errors';
-import { lazySchema } from '../utils/list-schema'; // also applies z.config({ jitless: true })
+import { lazySchema } from '../utils/list-schema'; // also applies z.config
 import type { SubscriptionView } from './messages';
 import type { UserSubscription } from './store';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { bytesEqual, concatBytes, sha256, toHex, utf8Decode, utf8Encode } from './bytes';
 import { canonicalJson } from './canonical-json';
 import {
@@ -16,6 +16,7 @@ import {
   type DecodedList,
   describeSchemaError,
   identifier,
+  integer,
   lazySchema,
 } from './list-schema';
 import { riceDecode, riceEncode, riceParameter } from './rice';
@@ -52,8 +53,8 @@ const MAGIC_BYTES = utf8Encode(DELTA_MAGIC);
 const LIST_MAGIC_BYTES = utf8Encode(PAYLOAD_MAGIC);
 const NEW_ENTRY = 0xffffffff;
 
-const digestText = () => z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
-const versionNumber = () => z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const digestText = () => z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256'));
+const versionNumber = () => integer(1);
 
 export const deltaHeaderSchema = lazySchema(() =>
   z
@@ -66,12 +67,14 @@ export const deltaHeaderSchema = lazySchema(() =>
       targetVersion: versionNumber(),
       targetDigest: digestText(),
     })
-    .refine(
-      (h) =>
-        h.targetVersion === h.baseVersion
-          ? h.targetDigest === h.baseDigest
-          : h.targetVersion > h.baseVersion && h.targetDigest !== h.baseDigest,
-      { message: 'the target must be newer than the base, or be the base itself', path: ['targetVersion'] },
+    .check(
+      z.refine(
+        (h) =>
+          h.targetVersion === h.baseVersion
+            ? h.targetDigest === h.baseDigest
+            : h.targetVersion > h.baseVersion && h.targetDigest !== h.baseDigest,
+        { message: 'the target must be newer than the base, or be the base itself', path: ['targetVersion'] },
+      ),
     ),
 );
 

@@ -1,8 +1,14 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { LeakwatchError } from './errors';
 
-// zod 4 probes for `new Function` support at import time; web-ext lint reports that as eval.
-z.config({ jitless: true });
+/**
+ * zod's tree-shakable form: the classic API put ~120 KB of the background's 188 KB script, and a
+ * restarted worker pays for every kilobyte before it answers (fetching the script and its code
+ * cache, compiling). The English messages are loaded once, here: errors name the problem.
+ * jitless: zod 4 probes for `new Function` support at import time; web-ext lint reports that as eval.
+ */
+z.config({ ...en(), jitless: true });
 
 /**
  * Builds a schema on its first use, once. Setting up zod schemas is most of what evaluating the
@@ -23,43 +29,47 @@ export function lazySchema<T>(build: () => T): () => T {
  * signed list has exactly one meaning.
  */
 
-const shortText = () => z.string().min(1).max(300);
-const longText = () => z.string().min(1).max(20_000);
+export const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+const shortText = () => text(1, 300);
+const longText = () => text(1, 20_000);
+export const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.int().check(z.gte(min), z.lte(max));
+export const listOf = <T extends z.core.SomeType>(item: T, max: number) =>
+  z.array(item).check(z.maxLength(max));
 export const localisedText = lazySchema(() => z.strictObject({ en: longText(), fr: longText() }));
 const localisedShort = () => z.strictObject({ en: shortText(), fr: shortText() });
 
 const instant = () =>
-  z
-    .string()
-    .max(40)
-    .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(s), {
+  z.string().check(
+    z.maxLength(40),
+    z.refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(s), {
       message: 'must be an ISO 8601 instant with a time zone offset',
-    })
-    .refine((s) => Number.isFinite(Date.parse(s)), { message: 'is not a real date' });
+    }),
+    z.refine((s) => Number.isFinite(Date.parse(s)), { message: 'is not a real date' }),
+  );
 
-const day = () => z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD date');
+const day = () => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD date'));
 
 const httpUrl = () =>
-  z
-    .string()
-    .max(2_000)
-    .refine((s) => {
+  z.string().check(
+    z.maxLength(2_000),
+    z.refine((s) => {
       try {
         const u = new URL(s);
         return u.protocol === 'https:' || u.protocol === 'http:' || u.protocol === 'mailto:';
       } catch {
         return false;
       }
-    }, 'must be an http(s) or mailto URL');
+    }, 'must be an http(s) or mailto URL'),
+  );
 
 export const identifier = lazySchema(() =>
-  z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 of a-z 0-9 . _ -'),
+  z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 of a-z 0-9 . _ -')),
 );
 
 /** Hashtags as people spell them, without '#'; matching compares normaliseHashtag() forms. */
-const hashtag = () => z.string().min(1).max(200);
+const hashtag = () => text(1, 200);
 /** host[/path-prefix], already folded by normaliseUrlPattern. */
-const urlPattern = () => z.string().min(3).max(500);
+const urlPattern = () => text(3, 500);
 
 export const entrySchema = lazySchema(() =>
   z.strictObject({
@@ -70,11 +80,11 @@ export const entrySchema = lazySchema(() =>
     warning: localisedText(),
     legalNotice: localisedText(),
     authority: shortText(),
-    references: z.array(z.strictObject({ title: shortText(), url: httpUrl() })).max(50),
+    references: listOf(z.strictObject({ title: shortText(), url: httpUrl() }), 50),
     mayIncludeForgeries: z.boolean(),
-    hashtags: z.array(hashtag()).max(1_000),
-    urlPatterns: z.array(urlPattern()).max(100_000),
-    fingerprintCount: z.number().int().min(0).max(100_000_000),
+    hashtags: listOf(hashtag(), 1_000),
+    urlPatterns: listOf(urlPattern(), 100_000),
+    fingerprintCount: integer(0, 100_000_000),
   }),
 );
 
@@ -85,10 +95,10 @@ export const contextSchema = lazySchema(() =>
     election: localisedShort(),
     start: instant(),
     end: instant(),
-    timeZone: z.string().min(1).max(64),
+    timeZone: text(1, 64),
     legalBasis: localisedText(),
     text: localisedText(),
-    entries: z.array(identifier()).max(1_000),
+    entries: listOf(identifier(), 1_000),
   }),
 );
 
@@ -99,14 +109,14 @@ export const publisherSchema = lazySchema(() =>
 export const fingerprintParamsSchema = lazySchema(() =>
   z.strictObject({
     algorithm: z.literal('lw-shingle64-v1'),
-    k: z.number().int().min(2).max(16),
-    w: z.number().int().min(1).max(64),
+    k: integer(2, 16),
+    w: integer(1, 64),
     /** Fingerprints are stored as the top `bits` bits of the 64-bit shingle hash. */
-    bits: z.number().int().min(24).max(53),
+    bits: integer(24, 53),
     /** Distinct matching fingerprints of one entry needed before a block is flagged. */
-    threshold: z.number().int().min(1).max(100),
+    threshold: integer(1, 100),
     /** ...and whose shingles together cover at least this many words of the block. */
-    minWords: z.number().int().min(0).max(1_000),
+    minWords: integer(0, 1_000),
   }),
 );
 
@@ -116,41 +126,40 @@ export const listMetaSchema = lazySchema(() =>
       format: z.literal('leakwatch-list'),
       formatVersion: z.literal(1),
       listId: identifier(),
-      version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      version: integer(1),
       issuedAt: instant(),
       expiresAt: instant(),
-      normaliserVersion: z.number().int().min(1),
+      normaliserVersion: integer(1),
       fingerprint: fingerprintParamsSchema(),
-      syncIntervalHours: z
-        .number()
-        .min(0.5)
-        .max(24 * 14),
+      syncIntervalHours: z.number().check(z.gte(0.5), z.lte(24 * 14)),
       publisher: publisherSchema(),
       /** Successor public keys announced under the current key's signature (rotation). */
-      nextKeys: z.array(z.string().max(200)).max(8),
-      entries: z.array(entrySchema()).max(10_000),
-      contexts: z.array(contextSchema()).max(1_000),
+      nextKeys: listOf(z.string().check(z.maxLength(200)), 8),
+      entries: listOf(entrySchema(), 10_000),
+      contexts: listOf(contextSchema(), 1_000),
     })
-    .superRefine((meta, ctx) => {
-      if (Date.parse(meta.expiresAt) <= Date.parse(meta.issuedAt)) {
-        ctx.addIssue({ code: 'custom', message: 'expiresAt must be after issuedAt', path: ['expiresAt'] });
-      }
-      const ids = new Set<string>();
-      for (const e of meta.entries) {
-        if (ids.has(e.id))
-          ctx.addIssue({ code: 'custom', message: `duplicate entry id ${e.id}`, path: ['entries'] });
-        ids.add(e.id);
-      }
-      for (const c of meta.contexts) {
-        if (Date.parse(c.end) <= Date.parse(c.start)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `context ${c.id} ends before it starts`,
-            path: ['contexts'],
-          });
+    .check(
+      z.superRefine((meta, ctx) => {
+        if (Date.parse(meta.expiresAt) <= Date.parse(meta.issuedAt)) {
+          ctx.addIssue({ code: 'custom', message: 'expiresAt must be after issuedAt', path: ['expiresAt'] });
         }
-      }
-    }),
+        const ids = new Set<string>();
+        for (const e of meta.entries) {
+          if (ids.has(e.id))
+            ctx.addIssue({ code: 'custom', message: `duplicate entry id ${e.id}`, path: ['entries'] });
+          ids.add(e.id);
+        }
+        for (const c of meta.contexts) {
+          if (Date.parse(c.end) <= Date.parse(c.start)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `context ${c.id} ends before it starts`,
+              path: ['contexts'],
+            });
+          }
+        }
+      }),
+    ),
 );
 
 export type LocalisedText = z.infer<ReturnType<typeof localisedText>>;
@@ -167,7 +176,7 @@ export interface DecodedList {
 }
 
 /** One-line description of the first schema problem, for error messages. */
-export function describeSchemaError(error: z.ZodError): string {
+export function describeSchemaError(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid list metadata';
   const where = issue.path.length ? issue.path.join('.') : 'list';

@@ -1,4 +1,5 @@
 import { expect } from '@playwright/test';
+import type { Browser } from 'webextension-polyfill';
 import { SITES, X_LEAK_POSTS } from '../support/shared';
 import { expectFlagged, expectPopupText, expectText, expectVisible, flaggedNames, textOf } from './checks';
 import type { Scenario, Session, Tab } from './driver';
@@ -89,6 +90,8 @@ export const hostAccess: Scenario[] = [
       // What "Permissions" in about:addons does when the user switches site access off.
       const options = await session.openOptions();
       await options.evaluate(async () => {
+        // Runs in the options page, where the extension's API is a global.
+        const { browser } = globalThis as unknown as { browser: Browser };
         const manifest = browser.runtime.getManifest();
         const origins = (manifest.content_scripts ?? []).flatMap((c) => c.matches ?? []);
         if (!(await browser.permissions.remove({ origins }))) throw new Error('permission not removed');
