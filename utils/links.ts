@@ -119,13 +119,56 @@ export function hashtagsInLink(href: string): string[] {
 const URL_IN_TEXT =
   /\b(?:https?:\/\/|www\.)[^\s<>"'“”()]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\/[^\s<>"'“”()]*/gi;
 
-const WWW = /www\./i;
+const WWW = /www\./gi;
+const SPACE = /\s/;
 
-/** URL-like strings typed in plain text (posts often show a mirror's address without a link). */
+/** Whether a URL in text ends before this character: the pattern's excluded class. */
+function endsUrl(text: string, at: number): boolean {
+  const code = text.charCodeAt(at);
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0x80)
+    return code === 0x3c || code === 0x3e || code === 0x22 || code === 0x27 || code === 0x28 || code === 0x29;
+  return code === 0x201c || code === 0x201d || SPACE.test(text[at]!);
+}
+
+/**
+ * URL-like strings typed in plain text (posts often show a mirror's address without a link).
+ * Every match holds a '/' or 'www.' and no character that ends a URL, so it lies in a run of
+ * characters around one of those: the pattern runs on those runs only. On the whole text it
+ * tried a match at every word of the few blocks that hold a '/' (15 us a block, most of this
+ * function's time in the bench corpus); it finds the same URLs in the same order either way.
+ */
 export function urlsInText(text: string): string[] {
-  // Both forms hold a '/' or 'www.': most blocks have neither, and the search for them is much
-  // cheaper than the pattern's attempt at every word. 'www.' holds 'w.' or 'W.', two plain
-  // substring searches that spare most blocks the case-insensitive one.
-  if (!text.includes('/') && !((text.includes('w.') || text.includes('W.')) && WWW.test(text))) return [];
-  return text.match(URL_IN_TEXT)?.map((u) => u.replace(/[.,;:!?]+$/, '')) ?? [];
+  // Most blocks hold neither. 'www.' holds 'w.' or 'W.', two plain substring searches that spare
+  // most blocks the case-insensitive one.
+  let slash = text.indexOf('/');
+  const www = (text.includes('w.') || text.includes('W.')) && /www\./i.test(text);
+  if (slash < 0 && !www) return [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const addRun = (inside: number) => {
+    let start = inside;
+    while (start > 0 && !endsUrl(text, start - 1)) start--;
+    let end = inside;
+    while (end < text.length && !endsUrl(text, end)) end++;
+    starts.push(start);
+    ends.push(end);
+    return end;
+  };
+  while (slash >= 0) slash = text.indexOf('/', addRun(slash));
+  if (www) {
+    WWW.lastIndex = 0;
+    for (let m = WWW.exec(text); m !== null; m = WWW.exec(text)) WWW.lastIndex = addRun(m.index);
+  }
+  const order = starts.map((_, i) => i);
+  if (www) order.sort((a, b) => starts[a]! - starts[b]!);
+  const urls: string[] = [];
+  let done = -1;
+  for (const i of order) {
+    if (starts[i]! <= done) continue;
+    done = ends[i]!;
+    for (const u of text.slice(starts[i], ends[i]).match(URL_IN_TEXT) ?? [])
+      urls.push(u.replace(/[.,;:!?]+$/, ''));
+  }
+  return urls;
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { htmlToBlocks, textToBlocks } from '../../utils/blocks';
 import { emlToParagraphs } from '../../utils/eml';
@@ -73,6 +74,71 @@ describe('link patterns', () => {
       'leaks.example.net/dump/x.zip',
       'https://a.example/b',
     ]);
+    expect(urlsInText('(www.Mirror.example) «leaks.fr/a»\u3000WWW.b.example/c, 1/2 “x.org/y”')).toEqual([
+      'www.Mirror.example',
+      'leaks.fr/a»',
+      'WWW.b.example/c',
+      'x.org/y',
+    ]);
+  });
+
+  it('finds what the URL pattern finds run over the whole text, in the same order', () => {
+    // The pattern urlsInText applies, run the plain way: over the whole text.
+    const whole = (text: string) =>
+      (
+        text.match(
+          /\b(?:https?:\/\/|www\.)[^\s<>"'“”()]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\/[^\s<>"'“”()]*/gi,
+        ) ?? []
+      ).map((u) => u.replace(/[.,;:!?]+$/, ''));
+    const pieces = [
+      'http://',
+      'https://',
+      'www.',
+      'WwW.',
+      'w.',
+      '/',
+      '//',
+      '.',
+      '.com',
+      '.fr',
+      'a',
+      'Z',
+      '0',
+      '-',
+      '_',
+      'leaks',
+      ' ',
+      '\n',
+      '\t',
+      '\u00a0',
+      '\u3000',
+      '\u2028',
+      '<',
+      '>',
+      '"',
+      "'",
+      '(',
+      ')',
+      '“',
+      '”',
+      '«',
+      'é',
+      ',',
+      '!',
+      '?',
+      ';',
+      ':',
+      '#',
+      '\ud83d',
+      '\u0001',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        expect(urlsInText(text)).toEqual(whole(text));
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });
 
