@@ -119,7 +119,8 @@ export function hashtagsInLink(href: string): string[] {
 const URL_IN_TEXT =
   /\b(?:https?:\/\/|www\.)[^\s<>"'“”()]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\/[^\s<>"'“”()]*/gi;
 
-const WWW = /www\./gi;
+const HAS_WWW = /www\./i;
+const EACH_WWW = /www\./gi;
 const SPACE = /\s/;
 
 /** Whether a URL in text ends before this character: the pattern's excluded class. */
@@ -142,7 +143,7 @@ export function urlsInText(text: string): string[] {
   // Most blocks hold neither. 'www.' holds 'w.' or 'W.', two plain substring searches that spare
   // most blocks the case-insensitive one.
   let slash = text.indexOf('/');
-  const www = (text.includes('w.') || text.includes('W.')) && /www\./i.test(text);
+  const www = (text.includes('w.') || text.includes('W.')) && HAS_WWW.test(text);
   if (slash < 0 && !www) return [];
   const starts: number[] = [];
   const ends: number[] = [];
@@ -157,8 +158,9 @@ export function urlsInText(text: string): string[] {
   };
   while (slash >= 0) slash = text.indexOf('/', addRun(slash));
   if (www) {
-    WWW.lastIndex = 0;
-    for (let m = WWW.exec(text); m !== null; m = WWW.exec(text)) WWW.lastIndex = addRun(m.index);
+    EACH_WWW.lastIndex = 0;
+    for (let m = EACH_WWW.exec(text); m !== null; m = EACH_WWW.exec(text))
+      EACH_WWW.lastIndex = addRun(m.index);
   }
   const order = starts.map((_, i) => i);
   if (www) order.sort((a, b) => starts[a]! - starts[b]!);
