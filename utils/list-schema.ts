@@ -29,7 +29,9 @@ export function lazySchema<T>(build: () => T): () => T {
  * signed list has exactly one meaning.
  */
 
-export const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+/** A string of min to max UTF-16 code units (no check at all for a min of 0: lookups check every text). */
+export const text = (min: number, max: number) =>
+  min > 0 ? z.string().check(z.minLength(min), z.maxLength(max)) : z.string().check(z.maxLength(max));
 const shortText = () => text(1, 300);
 const longText = () => text(1, 20_000);
 export const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.int().check(z.gte(min), z.lte(max));
