@@ -944,6 +944,8 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       win.cancelAnimationFrame(frame);
       win.clearTimeout(timer);
       cancelSlice = null;
+      // One frame per wait: a page that adds nodes in every frame must not keep reading off.
+      frameWanted = false;
       schedule();
     });
     const frame = win.requestAnimationFrame(next);
