@@ -69,6 +69,8 @@ export interface ScannerOptions {
   reportDelayMs?: number;
   /** Blocks read in the previous slices wait at most this long before their lookup is sent. */
   flushAfterMs?: number;
+  /** Longest wait for the page's next frame before reading what it added (see afterNextFrame). */
+  frameWaitMs?: number;
   /**
    * Runs once, in a task of its own, before the page's first warning: what every warning needs and
    * the first one would otherwise load in the middle of a slice (the extension's translations).
@@ -90,8 +92,7 @@ export interface ContentScanner {
 }
 
 const IDLE_TIMEOUT_MS = 500;
-/** Longest wait for the page's next frame before reading what it added (see afterNextFrame). */
-const FRAME_WAIT_MS = 100;
+const DEFAULT_FRAME_WAIT_MS = 100;
 /**
  * Longest run of slices in one idle callback: well under the 50 ms of a long task, with room for a
  * garbage collection or a slow last slice (tasks with a 30 ms budget reached 37-52 ms on a 1 MB page).
@@ -307,6 +308,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   const sliceBlocks = options.sliceBlocks ?? DEFAULT_SLICE_BLOCKS;
   const reportDelayMs = options.reportDelayMs ?? DEFAULT_REPORT_DELAY_MS;
   const flushAfterMs = options.flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS;
+  const frameWaitMs = options.frameWaitMs ?? DEFAULT_FRAME_WAIT_MS;
   // Looked up once: a window property read from a content script crosses into the page's bindings.
   const perf = win.performance;
   const timeline = createTimeline(perf);
@@ -937,7 +939,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
   /**
    * Schedules the next slice once the page's next frame is drawn: idle callbacks asked for in a
    * frame callback run after that frame. A frame that does not come (a frame the browser does not
-   * draw, such as an iframe out of view) is waited for FRAME_WAIT_MS at most.
+   * draw, such as an iframe out of view) is waited for frameWaitMs at most.
    */
   function afterNextFrame(): void {
     const next = safely(() => {
@@ -949,7 +951,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       schedule();
     });
     const frame = win.requestAnimationFrame(next);
-    const timer = win.setTimeout(next, FRAME_WAIT_MS);
+    const timer = win.setTimeout(next, frameWaitMs);
     cancelSlice = () => {
       win.cancelAnimationFrame(frame);
       win.clearTimeout(timer);
