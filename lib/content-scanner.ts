@@ -149,6 +149,8 @@ const SKIP_SELECTOR = [...SKIP_TAGS].join(', ');
 const SKIP_OR_OWN_SELECTOR = `${SKIP_SELECTOR}, ${WARNING_TAG}`;
 /** The links of a block without any: one array for all of them (frozen: a write would throw). */
 const NO_LINKS = Object.freeze([]) as unknown as string[];
+/** Text that trim() would not reduce to nothing: \s is the set of characters trim() takes away. */
+const NOT_BLANK = /\S/;
 /** One object for every visibility check, not one per element read. */
 const VISIBILITY_OPTIONS: CheckVisibilityOptions = { visibilityProperty: true };
 
@@ -807,8 +809,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     for (let child = block.firstChild; child; child = child.nextSibling) {
       if (++children > 8) return false;
       if (child.nodeType === 3) {
-        // What trim() would take away: \s is the same set of characters.
-        if (/\S/.test((child as Text).data)) return false;
+        if (NOT_BLANK.test((child as Text).data)) return false;
       } else if (child.nodeType === 1) {
         const tag = (child as Element).localName;
         if (tag !== 'br' && !SKIP_TAGS.has(tag) && tag !== WARNING_TAG && !isCandidate(child as Element))

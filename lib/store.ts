@@ -281,6 +281,20 @@ interface Found {
 
 const GENERATION_STORES = ['generations', 'fingerprints', 'chunks'] as const;
 
+type ReadTransaction = IDBPTransaction<LeakwatchDb, ['active', ...typeof GENERATION_STORES], 'readonly'>;
+
+/** A generation's header and record, with its chunks when it has no record (an older layout). */
+async function withChunks(
+  tx: ReadTransaction,
+  { subId, gen }: ActivePointer,
+  header: GenerationHeader | undefined,
+  record: FingerprintsRecord | undefined,
+): Promise<Found | null> {
+  if (!header) return null;
+  const chunks = record ? [] : await tx.objectStore('chunks').getAll(generationRange(subId, gen));
+  return { header, record, chunks };
+}
+
 function fingerprintsBlob(list: DecodedList, index: ListIndex): Blob {
   const parts: ArrayBufferView<ArrayBuffer>[] = list.fingerprints.map(
     (values) => values as Float64Array<ArrayBuffer>,
@@ -443,21 +457,21 @@ export class LeakwatchStore {
    * lookups, without first working out which subscriptions are configured (see background.ts).
    */
   async readAllActive(): Promise<StoredList[]> {
-    const tx = this.db.transaction(['active', ...GENERATION_STORES], 'readonly');
-    const found = await inTransaction(tx, async () => {
-      const pointers = await tx.objectStore('active').getAll();
-      return Promise.all(pointers.map((pointer) => this.findGeneration(tx, pointer)));
-    });
-    return Promise.all(found.filter((f) => f !== null).map(storedList));
+    return Promise.all((await this.findAllActive()).map(storedList));
+  }
+
+  /** readAllActive, but lists that can be are read as heads (StoredListHead). */
+  async readAllActiveHeads(): Promise<EarlyList[]> {
+    return Promise.all((await this.findAllActive()).map(storedHead));
   }
 
   /**
-   * readAllActive, but lists that can be are read as heads (StoredListHead), and the pointers,
-   * headers and records are asked for at once: one round trip to the browser's IndexedDB instead of
-   * two, on a restarted worker's way to its first answer. Generations no pointer names (a sync's,
-   * half written) come along unused: their records are a few fields and a Blob handle.
+   * The active generation of every subscription. Pointers, headers and records are asked for at
+   * once: one round trip to the browser's IndexedDB instead of two, on a restarted worker's way to
+   * its first answer. Generations no pointer names (a sync's, half written) come along unused: their
+   * records are a few fields and a Blob handle.
    */
-  async readAllActiveHeads(): Promise<EarlyList[]> {
+  private async findAllActive(): Promise<Found[]> {
     const tx = this.db.transaction(['active', ...GENERATION_STORES], 'readonly');
     const found = await inTransaction(tx, async () => {
       const [pointers, headers, records] = await Promise.all([
@@ -468,31 +482,21 @@ export class LeakwatchStore {
       const same = (pointer: ActivePointer) => (x: { subId: string; gen: number }) =>
         x.subId === pointer.subId && x.gen === pointer.gen;
       return Promise.all(
-        pointers.map(async (pointer): Promise<Found | null> => {
-          const header = headers.find(same(pointer));
-          if (!header) return null;
-          const record = records.find(same(pointer));
-          const chunks = record
-            ? []
-            : await tx.objectStore('chunks').getAll(generationRange(pointer.subId, pointer.gen));
-          return { header, record, chunks };
-        }),
+        pointers.map((pointer) =>
+          withChunks(tx, pointer, headers.find(same(pointer)), records.find(same(pointer))),
+        ),
       );
     });
-    return Promise.all(found.filter((f) => f !== null).map(storedHead));
+    return found.filter((f) => f !== null);
   }
 
-  private async findGeneration(
-    tx: IDBPTransaction<LeakwatchDb, ['active', ...typeof GENERATION_STORES], 'readonly'>,
-    { subId, gen }: ActivePointer,
-  ): Promise<Found | null> {
+  private async findGeneration(tx: ReadTransaction, pointer: ActivePointer): Promise<Found | null> {
+    const key = [pointer.subId, pointer.gen] as [string, number];
     const [header, record] = await Promise.all([
-      tx.objectStore('generations').get([subId, gen]),
-      tx.objectStore('fingerprints').get([subId, gen]),
+      tx.objectStore('generations').get(key),
+      tx.objectStore('fingerprints').get(key),
     ]);
-    if (!header) return null;
-    const chunks = record ? [] : await tx.objectStore('chunks').getAll(generationRange(subId, gen));
-    return { header, record, chunks };
+    return withChunks(tx, pointer, header, record);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { hashtagsInLink, hostCandidates, parseLink, parseUrlPattern, pathMatches, urlsInText } from './links';
 import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
 import { NORMALISER_VERSION, normaliseHashtag } from './normalise';
-import { fingerprintsOfLanes, shingleHashesInto } from './shingle';
+import { fingerprintsOfLanes, shingleCount, shingleHashesInto } from './shingle';
 import { type ScannedText, scanText } from './text-scan';
 
 /**
@@ -344,15 +344,13 @@ function mayHold(filter: Uint32Array, inverseBlockWidth: number, value: number):
 }
 
 /**
- * Position of the first shingle of the scanned tokens whose fingerprint the list holds, or -1.
- * Nearly every block holds none, so this runs on the shingles' hash pairs, probing the filter with
- * integer arithmetic (the same block and bits mayHold reads), and builds no fingerprint array.
+ * Position of the first of `count` shingles, given by their hash pairs (shingleHashesInto), whose
+ * fingerprint the list holds, or -1. Nearly every block holds none, so this probes the filter with
+ * integer arithmetic on the pairs (the same block and bits mayHold reads) and builds no fingerprint
+ * array.
  */
-function firstListedShingle(list: CompiledList, lanes: Uint32Array, n: number): number {
-  if (n === 0) return -1;
-  const { k, bits } = list.params;
-  const count = n - Math.min(k, n) + 1;
-  const hashes = shingleHashesInto(lanes, n, k);
+function firstListedShingle(list: CompiledList, hashes: Uint32Array, count: number): number {
+  const { bits } = list.params;
   const { filter } = list;
   // Module-level names become vars in a bundle, re-read and checked at each use: take them once.
   const words = FILTER_BLOCK_WORDS;
@@ -517,18 +515,29 @@ export function scanBlock(
   links: readonly string[] = [],
 ): Finding[] {
   const { hashtags, urls, scanned } = readBlock(text, links);
+  const n = scanned.tokenCount;
   const findings: Finding[] = [];
   let fingerprints: Map<string, number[]> | undefined;
+  // Lists of the same k probe the same shingles: hashed once (the pairs stay valid while k does,
+  // fingerprintsOfLanes below hashing the same shingles into the same scratch).
+  let hashedK = -1;
+  let hashes: Uint32Array | undefined;
   for (const list of lists) {
     if (hashtags.length > 0) findings.push(...hashtagFindings(list, hashtags));
     if (urls.length > 0) findings.push(...urlFindings(list, urls));
-    if (list.fingerprints.length === 0) continue;
-    const first = firstListedShingle(list, scanned.lanes, scanned.tokenCount);
+    const { k } = list.params;
+    const count = shingleCount(n, k);
+    if (list.fingerprints.length === 0 || count === 0) continue;
+    if (hashes === undefined || hashedK !== k) {
+      hashes = shingleHashesInto(scanned.lanes, n, k);
+      hashedK = k;
+    }
+    const first = firstListedShingle(list, hashes, count);
     if (first < 0) continue;
     fingerprints ??= new Map();
     let fps = fingerprints.get(list.paramsKey);
     if (fps === undefined) {
-      fps = fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, list.params.k, list.params.bits);
+      fps = fingerprintsOfLanes(scanned.lanes, n, k, list.params.bits);
       fingerprints.set(list.paramsKey, fps);
     }
     fingerprintFindings(list, fps, findings, first);

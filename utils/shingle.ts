@@ -107,6 +107,11 @@ export function shingleFingerprints(tokens: readonly string[], k: number, bits: 
   return out;
 }
 
+/** Shingles of `n` tokens: one of all of them when there are fewer than k, none without tokens. */
+export function shingleCount(n: number, k: number): number {
+  return n === 0 ? 0 : n - Math.min(k, n) + 1;
+}
+
 let premixed = new Int32Array(1 << 10);
 const windowStart = new Int32Array(8);
 let halves = new Uint32Array(1 << 10);
@@ -202,8 +207,8 @@ export function fingerprintsInto(
   bits: number,
   out: Float64Array,
 ): number {
-  if (n === 0) return 0;
-  const count = n - Math.min(k, n) + 1;
+  const count = shingleCount(n, k);
+  if (count === 0) return 0;
   const hashes = shingleHashesInto(lanes, n, k);
   const extra = bits > 32 ? bits - 32 : 0;
   const scale = 2 ** extra;
