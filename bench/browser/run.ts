@@ -14,7 +14,8 @@
  *       on a loaded machine says more than wall time when comparing two builds
  *
  * The built extension (configured with a signed 1M-fingerprint list served from 127.0.0.1) runs in
- * Debian Chromium under Playwright; a second browser without the extension loads the same pages.
+ * Debian Chromium under Playwright; a second browser with a bare extension (bare-extension.ts: the
+ * floor) and a third without any extension load the same pages.
  * Figures come from PerformanceObserver long tasks, the extension's own user-timing entries
  * (TIMING in lib/content-scanner.ts) and CDP (Performance.getMetrics, Runtime.getHeapUsage,
  * ServiceWorker.stopAllWorkers). bench/README.md says what each figure means.
@@ -34,6 +35,7 @@ import { formatPublicKey, generateKeyPair } from '../../utils/ed25519';
 import { signList } from '../../utils/envelope';
 import { encodeList } from '../../utils/list-format';
 import { LIST_SIZE, makeLeakList } from '../list-fixture';
+import { writeBareExtension } from './bare-extension';
 import { type FeedPlan, feedHtml, makeArticle, makeFeed } from './pages';
 
 // ---------------------------------------------------------------- options
@@ -213,14 +215,15 @@ const HARNESS = `(() => {
 })();`;
 
 interface Session {
-  label: 'with' | 'without';
+  /** Leakwatch, no extension, or the bare extension of bare-extension.ts (the floor). */
+  label: 'with' | 'without' | 'bare';
   context: BrowserContext;
   profile: string;
   /** chrome-extension://ID/ of the loaded extension; null without it. */
   extensionOrigin: string | null;
 }
 
-async function launch(ext: string | null): Promise<Session> {
+async function launch(ext: string | null, label: Session['label']): Promise<Session> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-bench-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -229,7 +232,7 @@ async function launch(ext: string | null): Promise<Session> {
     locale: 'en-US',
     args: [
       '--no-sandbox',
-      ...(ext && opts['trace-worker'] ? ['--remote-debugging-port=0'] : []),
+      ...(label === 'with' && opts['trace-worker'] ? ['--remote-debugging-port=0'] : []),
       ...(ext ? [`--disable-extensions-except=${ext}`, `--load-extension=${ext}`] : []),
       '--disable-gpu',
       '--disable-quic',
@@ -255,7 +258,7 @@ async function launch(ext: string | null): Promise<Session> {
     // URL.origin is "null" for chrome-extension: URLs.
     extensionOrigin = `chrome-extension://${new URL(worker.url()).host}/`;
   }
-  return { label: ext ? 'with' : 'without', context, profile, extensionOrigin };
+  return { label, context, profile, extensionOrigin };
 }
 
 async function close(s: Session): Promise<void> {
@@ -484,7 +487,7 @@ interface ArticleRun {
 }
 
 async function articleRun(s: Session, settleMs: number): Promise<ArticleRun> {
-  const withExt = s.label === 'with';
+  const withExt = s.label !== 'without';
   const p = await openPage(s, 'article');
   await p.page.goto(ARTICLE_URL, { waitUntil: 'commit' });
   const m0 = await metrics(p.cdp);
@@ -531,7 +534,7 @@ interface FeedRun {
 }
 
 async function feedRun(s: Session): Promise<FeedRun> {
-  const withExt = s.label === 'with';
+  const withExt = s.label !== 'without';
   const p = await openPage(s, 'feed');
   await p.page.goto(FEED_URL, { waitUntil: 'load' });
   await settle(p.page, withExt, 0, withExt ? 200 : 1_000);
@@ -606,7 +609,7 @@ interface ColdRun {
 }
 
 /** --cold-only: the median of each start-up milestone, for comparing builds run one after the other. */
-function coldReport(cold: ColdRun[]): void {
+function coldReport(cold: ColdRun[], bare: ColdRun[]): void {
   const names = [...new Set(cold.flatMap((c) => Object.keys(c.milestones)))];
   const medians = names.map((name) => {
     const at = cold.map((c) => c.milestones[name]).filter((x) => x !== undefined);
@@ -633,6 +636,8 @@ function coldReport(cold: ColdRun[]): void {
       .join(' ')}\n` +
       `cold_start_ms_1m ${round(median(cold.map((c) => c.coldLookupMs)))} (median of ${cold.length}); ` +
       `to warning ${round(median(cold.map((c) => c.coldFlagMs)))}; warm ${round(median(cold.map((c) => c.warmLookupMs)), 2)}\n` +
+      `floor: the bare extension's cold lookup ${round(median(bare.map((c) => c.coldLookupMs)))} (median of ${bare.length}); ` +
+      `worker origin at ${round(median(bare.map((c) => c.milestones['worker origin'] ?? Number.NaN)))} ms after the append\n` +
       `milestone medians (ms after the append): ${medians.join(' | ')}\n`,
   );
 }
@@ -742,17 +747,21 @@ async function coldStartRun(s: Session, n: number): Promise<ColdRun> {
   };
 
   await stopServiceWorker(s, p.cdp);
-  const trace = opts['trace-worker'] ? await startBrowserTrace(s) : null;
+  const trace = opts['trace-worker'] && s.label === 'with' ? await startBrowserTrace(s) : null;
   const t = await post(`cold-${n}`);
   const cold = await lookupAfter(t);
-  await p.page.waitForSelector(`#cold-${n}[data-leakwatch-flagged]`, { timeout: 30_000 });
-  const flaggedAt = await p.page.evaluate(() => performance.now());
+  // The bare extension flags nothing.
+  let coldFlagMs = Number.NaN;
+  if (s.label === 'with') {
+    await p.page.waitForSelector(`#cold-${n}[data-leakwatch-flagged]`, { timeout: 30_000 });
+    coldFlagMs = (await p.page.evaluate(() => performance.now())) - t;
+  }
   if (trace) await trace(`cold-${n}`);
   const milestones = await workerTimeline(s, p.page, n, t, cold);
   const tWarm = await post(`warm-${n}`);
   const warm = await lookupAfter(tWarm);
   await closePage(p);
-  return { coldLookupMs: cold[2], coldFlagMs: flaggedAt - t, warmLookupMs: warm[2], milestones };
+  return { coldLookupMs: cold[2], coldFlagMs, warmLookupMs: warm[2], milestones };
 }
 
 // ---------------------------------------------------------------- main
@@ -767,7 +776,7 @@ try {
   const ext = await buildExtension();
 
   log('starting Chromium with the extension; waiting for the 1M list to be synced and active');
-  const withExt = await launch(ext);
+  const withExt = await launch(ext, 'with');
   sessions.push(withExt);
   const syncT0 = performance.now();
   {
@@ -795,13 +804,32 @@ try {
   }
   await close(withExt);
   sessions.length = 0;
+
+  log('starting Chromium with the bare extension (the floor: read and send only, no list)');
+  const bare = await launch(writeBareExtension(path.join(REPO, OUT_DIR, 'bare-mv3')), 'bare');
+  sessions.push(bare);
+  const articleBare: ArticleRun[] = [];
+  const feedBare: FeedRun[] = [];
+  const coldBare: ColdRun[] = [];
+  for (let r = 0; r < (opts['cold-only'] ? 0 : RUNS); r++) {
+    log(`run ${r + 1}/${RUNS} with the bare extension: article`);
+    articleBare.push(await articleRun(bare, 0));
+    log(`run ${r + 1}/${RUNS} with the bare extension: feed`);
+    feedBare.push(await feedRun(bare));
+  }
+  for (let n = 0; n < COLD_RUNS; n++) {
+    log(`bare extension: cold start ${n + 1}/${COLD_RUNS}`);
+    coldBare.push(await coldStartRun(bare, n));
+  }
+  await close(bare);
+  sessions.length = 0;
   if (opts['cold-only']) {
-    coldReport(cold);
+    coldReport(cold, coldBare);
     process.exit(0);
   }
 
   log('starting Chromium without the extension');
-  const without = await launch(null);
+  const without = await launch(null, 'without');
   sessions.push(without);
   const articleWithout: ArticleRun[] = [];
   const feedWithout: FeedRun[] = [];
@@ -820,7 +848,10 @@ try {
     articleWithout,
     feedWith,
     feedWithout,
+    articleBare,
+    feedBare,
     cold,
+    coldBare,
     firstSyncMs,
     browserVersion,
   });
@@ -851,7 +882,11 @@ interface Results {
   articleWithout: ArticleRun[];
   feedWith: FeedRun[];
   feedWithout: FeedRun[];
+  /** The bare extension of bare-extension.ts: the floor. */
+  articleBare: ArticleRun[];
+  feedBare: FeedRun[];
   cold: ColdRun[];
+  coldBare: ColdRun[];
   firstSyncMs: number;
   browserVersion: string;
 }
@@ -881,6 +916,9 @@ function report(r: Results): void {
     long_tasks_over_50ms: extLong,
     content_heap_mb: round(Math.max(mb(heapArticle), mb(heapFeed)), 2),
     cold_start_ms_1m: round(median(r.cold.map((c) => c.coldLookupMs))),
+    floor_first_scan_ms_1mb: round(med(r.articleBare, (x) => x.extMs)),
+    floor_batch_p95_ms: round(batchExt(r.feedBare), 2),
+    floor_cold_start_ms: round(median(r.coldBare.map((c) => c.coldLookupMs))),
     warm_lookup_ms: round(median(r.cold.map((c) => c.warmLookupMs)), 2),
     max_slice_ms: round(
       Math.max(...r.articleWith.map((x) => x.maxSliceMs), ...r.feedWith.map((x) => x.maxSliceMs)),
@@ -889,16 +927,32 @@ function report(r: Results): void {
   };
 
   type Cell = number | string;
-  const rows: [string, Cell, Cell, Cell, string, string][] = [];
+  const rows: [string, Cell, Cell, Cell, Cell, string, string][] = [];
   const fmt = (x: Cell, digits = 1) => (typeof x === 'number' ? String(round(x, digits)) : x);
-  const add = (figure: string, withV: Cell, withoutV: Cell, goal: string, notes: string, digits = 1) => {
+  const add = (
+    figure: string,
+    withV: Cell,
+    withoutV: Cell,
+    goal: string,
+    notes: string,
+    digits = 1,
+    floorV: Cell = '—',
+  ) => {
     const delta =
       typeof withV === 'number' && typeof withoutV === 'number'
         ? withV - withoutV
         : typeof withV === 'number'
           ? withV
           : '';
-    rows.push([figure, fmt(withV, digits), fmt(withoutV, digits), fmt(delta, digits), goal, notes]);
+    rows.push([
+      figure,
+      fmt(withV, digits),
+      fmt(withoutV, digits),
+      fmt(delta, digits),
+      fmt(floorV, digits),
+      goal,
+      notes,
+    ]);
   };
   add(
     'first_scan_ms_1mb',
@@ -906,6 +960,8 @@ function report(r: Results): void {
     '—',
     '<= 50',
     `main-thread ms of the extension's scan+apply+observe+prepare entries until the ${(article.bytes / 1e6).toFixed(2)} MB article is read, looked up and warned (median of ${RUNS})`,
+    1,
+    json.floor_first_scan_ms_1mb,
   );
   add(
     '  wall time of that scan',
@@ -942,6 +998,7 @@ function report(r: Results): void {
     '<= 4',
     `95th percentile over ${BATCHES} batches of ${PER_BATCH} posts of the extension's main-thread ms per batch (median of ${RUNS} runs)`,
     2,
+    json.floor_batch_p95_ms,
   );
   add(
     '  feed: main-thread busy per batch, p95',
@@ -1013,6 +1070,8 @@ function report(r: Results): void {
     '—',
     '<= 150',
     `median of ${COLD_RUNS}: the content script's lookup (leakwatch:lookup) sent right after CDP stopped the service worker, 1M list in IndexedDB`,
+    1,
+    json.floor_cold_start_ms,
   );
   add(
     '  cold start to warning shown',
@@ -1044,19 +1103,17 @@ function report(r: Results): void {
     `node ${process.version} | ${r.browserVersion} (headless) | ${cpus[0]?.model ?? 'cpu?'} x ${cpus.length} | ` +
       `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB | ${os.platform()} ${os.release()} | load ${os.loadavg()[0]!.toFixed(2)}`,
     `correctness: article ${r.articleWith[0]?.flagged}; feed ${r.feedWith[0]?.flagged}`,
+    'floor: a bare extension (bench/browser/bare-extension.ts) that only reads the same blocks (textContent) and sends them in messages of the same size; its worker answers at once, without a list',
     `runs ${RUNS}, ${BATCHES} batches x ${PER_BATCH} posts, ${BATCH_GAP_MS} ms apart; total ${((performance.now() - T0) / 1000).toFixed(0)} s`,
   ];
-  const widths = [0, 1, 2, 3, 4].map((i) =>
-    Math.max(
-      ...rows.map((row) => String(row[i]).length),
-      ['figure', 'with', 'without', 'delta', 'goal'][i]!.length,
-    ),
-  );
-  const line = (cells: string[]) => cells.map((c, i) => (i < 5 ? c.padEnd(widths[i]!) : c)).join('  ');
+  const columns = ['figure', 'with', 'without', 'delta', 'floor', 'goal'];
+  const widths = columns.map((name, i) => Math.max(...rows.map((row) => String(row[i]).length), name.length));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < columns.length ? c.padEnd(widths[i]!) : c)).join('  ');
   const out = [
     ...header,
     '',
-    line(['figure', 'with', 'without', 'delta', 'goal', 'notes']),
+    line([...columns, 'notes']),
     line(widths.map((w) => '-'.repeat(w)).concat('-'.repeat(40))),
     ...rows.map((row) => line(row.map(String))),
   ];
