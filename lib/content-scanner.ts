@@ -356,10 +356,18 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
       }
     };
 
+  /**
+   * Whether a post has been met: until then no element is matched against the post selector. The
+   * Mastodon adapter applies to every host, and matching each element of a page without posts
+   * against it cost ~12 ms of a 1 MB article's first scan (paired runs). Set by lookForPosts for
+   * each root the scanner begins; once true, it stays true.
+   */
+  let postsSeen = false;
   /** What a candidate must not be inside: something never read, or a post (read as a whole). */
-  const enclosingSelector = postSelector ? `${SKIP_SELECTOR}, ${postSelector}` : SKIP_SELECTOR;
+  const enclosingWithPosts = postSelector ? `${SKIP_SELECTOR}, ${postSelector}` : SKIP_SELECTOR;
+  const enclosingSelector = () => (postsSeen ? enclosingWithPosts : SKIP_SELECTOR);
   const isHTMLElement = (node: unknown): node is HTMLElement => node instanceof win.HTMLElement;
-  const isPost = (el: Element): boolean => postSelector !== null && el.matches(postSelector);
+  const isPost = (el: Element): boolean => postsSeen && postSelector !== null && el.matches(postSelector);
   const isCandidate = (el: Element): boolean => {
     const tag = el.localName;
     return (BLOCK_TAGS.has(tag) && tag !== 'body') || isPost(el);
@@ -367,7 +375,7 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
 
   /** The post (outermost, as in the CLI) or the nearest block that owns `el`'s text. */
   function blockOf(el: Element): HTMLElement | null {
-    if (postSelector) {
+    if (postsSeen && postSelector) {
       let post = el.closest(postSelector);
       for (
         let outer = post?.parentElement?.closest(postSelector);
@@ -390,8 +398,8 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     if (!isHTMLElement(el) || !el.isConnected || el.isContentEditable) return false;
     // One look up the ancestors for both. A candidate that is not a post is a block element, never
     // a skipped tag itself; a post is looked at from its parent, after its own tag.
-    if (!post) return el.closest(enclosingSelector) === null;
-    return !SKIP_TAGS.has(el.localName) && !el.parentElement?.closest(enclosingSelector);
+    if (!post) return el.closest(enclosingSelector()) === null;
+    return !SKIP_TAGS.has(el.localName) && !el.parentElement?.closest(enclosingSelector());
   }
 
   /** An open shadow root of the page: its content is scanned and watched like the document's. */
@@ -402,16 +410,31 @@ export function createContentScanner(options: ScannerOptions): ContentScanner {
     roots.add(root);
   }
 
+  /**
+   * Sets postsSeen when a post holds `at` or is inside it (subtree: false for a text node's parent,
+   * whose other children were there before). One native query, where the walk makes several calls
+   * per element: a post that gets its class or attribute only later is read as blocks, not as a post.
+   */
+  function lookForPosts(at: Element | ShadowRoot, subtree: boolean): void {
+    if (postsSeen || postSelector === null) return;
+    postsSeen =
+      (at.nodeType === 1 && (at as Element).closest(postSelector) !== null) ||
+      (subtree && at.querySelector(postSelector) !== null);
+  }
+
   /** Starts walking what the observer reported; the node's own block is a candidate at once. */
   function beginRoot(root: Node): void {
     if (root.nodeType === 11) {
       const shadow = root as ShadowRoot;
-      if (shadow.host.isConnected && shadow.firstElementChild)
+      if (shadow.host.isConnected && shadow.firstElementChild) {
+        lookForPosts(shadow, true);
         walks.push({ root: shadow, next: shadow.firstElementChild });
+      }
       return;
     }
     const el = root.nodeType === 1 ? (root as Element) : root.parentElement;
     if (!el?.isConnected || el.closest(SKIP_OR_OWN_SELECTOR)) return;
+    lookForPosts(el, root.nodeType === 1);
     const owner = blockOf(el);
     if (owner) candidates.add(owner);
     if (root.nodeType !== 1) return;

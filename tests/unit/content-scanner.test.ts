@@ -284,6 +284,38 @@ describe('content scanner', () => {
     expect([...h.doc.querySelectorAll(`[${FLAG_ATTRIBUTE}]`)].map((e) => e.id)).toEqual(['outer']);
   });
 
+  it('matches no element against the post selector until a post appears, then reads posts whole', async () => {
+    // The Mastodon adapter applies to every host: its '.status' posts may appear on any page.
+    const h = setup(
+      'https://news.example/article',
+      `<article id="story"><p>${CLEAN}</p><p>Second paragraph.</p></article><div id="replies"></div>`,
+    );
+    const proto = (h.win as unknown as typeof globalThis).Element.prototype;
+    const matches = proto.matches;
+    const selectors: string[] = [];
+    proto.matches = function (this: Element, selector: string) {
+      selectors.push(selector);
+      return matches.call(this, selector);
+    };
+    try {
+      h.scanner.start();
+      await settle(h);
+      expect(h.requests.flat().map((b) => b.text)).toEqual([CLEAN, 'Second paragraph.']);
+      expect(selectors.filter((s) => s.includes('.status'))).toEqual([]);
+
+      // A reply arrives: one post, two paragraphs, read and warned as one post.
+      const words = LEAK.split(' ');
+      const [first, second] = [words.slice(0, 16).join(' '), words.slice(16).join(' ')];
+      h.doc.getElementById('replies')!.innerHTML =
+        `<div class="status" id="reply"><p>${first}</p><p>${second}</p></div>`;
+      await settle(h);
+      expect(h.requests.at(-1)!.map((b) => b.text.replace(/\s+/g, ' ').trim())).toEqual([LEAK]);
+      expect(h.mounted.map((m) => [m.block.id, m.isPost])).toEqual([['reply', true]]);
+    } finally {
+      proto.matches = matches;
+    }
+  });
+
   it('scans added posts, rescans changed text, and never rescans unchanged blocks', async () => {
     const h = setup(
       'https://x.com/home',
