@@ -1,12 +1,12 @@
 /**
  * The floor under the browser figures: a do-nothing MV3 extension, written by the bench, that does
- * only what any design keeping the list in the background must do on the page. Its content script
+ * only what a design keeping the list in the background must do on the page. Its content script
  * reads the text of the same blocks with one native call each (textContent: no walk, no visibility
- * checks) and sends it in messages of the scanner's size; its worker answers "nothing found" at once,
- * without a list. No warnings, no slices. Its entries carry the scanner's TIMING names, so the
- * bench measures it with the same code as Leakwatch.
+ * checks) and sends it in messages of the scanner's size, one message per task on the first scan;
+ * its worker answers "nothing found" at once, without a list. No warnings. Its entries carry the
+ * scanner's TIMING names, so the bench measures it with the same code as Leakwatch.
  *
- * What it costs on a machine is what Leakwatch cannot go under there, whatever it does: the browser
+ * What it costs is what the machine and browser charge before Leakwatch does anything of its own:
  * launching the worker's process, serialising the page's text into extension messages, reading it.
  */
 import fs from 'node:fs';

@@ -487,13 +487,14 @@ interface ArticleRun {
 }
 
 async function articleRun(s: Session, settleMs: number): Promise<ArticleRun> {
-  const withExt = s.label !== 'without';
+  // Leakwatch or the bare extension: both write the scanner's entries.
+  const extension = s.label !== 'without';
   const p = await openPage(s, 'article');
   await p.page.goto(ARTICLE_URL, { waitUntil: 'commit' });
   const m0 = await metrics(p.cdp);
   await p.page.waitForLoadState('load');
   // With the extension, quiet for longer than its report delay (500 ms): the report is its work too.
-  await settle(p.page, withExt, 0, withExt ? 700 : settleMs);
+  await settle(p.page, extension, 0, extension ? 700 : settleMs);
   const m1 = await metrics(p.cdp);
   const all = await entries(p.page);
   saveEntries(`article-${s.label}`, all, []);
@@ -534,10 +535,11 @@ interface FeedRun {
 }
 
 async function feedRun(s: Session): Promise<FeedRun> {
-  const withExt = s.label !== 'without';
+  // Leakwatch or the bare extension: both write the scanner's entries.
+  const extension = s.label !== 'without';
   const p = await openPage(s, 'feed');
   await p.page.goto(FEED_URL, { waitUntil: 'load' });
-  await settle(p.page, withExt, 0, withExt ? 200 : 1_000);
+  await settle(p.page, extension, 0, extension ? 200 : 1_000);
   const starts: number[] = [];
   const batchBusy: Busy[] = [];
   const wallMs: number[] = [];
@@ -550,8 +552,8 @@ async function feedRun(s: Session): Promise<FeedRun> {
     }, i);
     starts.push(t);
     const began = Date.now();
-    await settle(p.page, withExt, t, 50);
-    if (withExt) wallMs.push((await idleMarkAfter(p.page, t)) - t);
+    await settle(p.page, extension, t, 50);
+    if (extension) wallMs.push((await idleMarkAfter(p.page, t)) - t);
     // Like a reader scrolling: the next page of posts comes a moment later.
     await sleep(Math.max(0, BATCH_GAP_MS - (Date.now() - began)));
     const m1 = await metrics(p.cdp);
