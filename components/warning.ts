@@ -84,8 +84,14 @@ export function createDetailsLoader(send: SendRequest, onError: (error: unknown)
   load.peek = (refs) => refs.flatMap((r) => known.get(refKey(r)) ?? []);
   load.remember = (details) => {
     for (const d of details) {
-      known.set(refKey(d), d);
-      cache.set(refKey(d), Promise.resolve(d));
+      const key = refKey(d);
+      // Every answer that finds an entry brings its details again, as a new object. Warnings are
+      // copied from drawings made with the same details object (createWarningMounter), so an equal
+      // one must not replace it: each feed batch would be drawn afresh.
+      const old = known.get(key);
+      if (old !== undefined && JSON.stringify(old) === JSON.stringify(d)) continue;
+      known.set(key, d);
+      cache.set(key, Promise.resolve(d));
     }
   };
   return load;

@@ -304,6 +304,42 @@ describe('warning', () => {
     expect(button(b.root, 'Why?')?.getAttribute('aria-expanded')).toBe('false');
   });
 
+  it('copies a drawing when a later answer brings the same details again', () => {
+    document.body.innerHTML = '<div id="a">text</div><div id="b">text</div>';
+    const loadDetails = createDetailsLoader((() => new Promise(() => {})) as SendRequest, () => {});
+    loadDetails.remember?.([DETAILS]);
+    const mountWarning = createWarningMounter({
+      t: catalogTranslate('en'),
+      lang: 'en',
+      researchMode: false,
+      loadDetails,
+    });
+    const mountAt = (id: string) => {
+      const block = document.getElementById(id)!;
+      const host = document.createElement('leakwatch-warning');
+      block.before(host);
+      mountWarning(host, block, FINDINGS, { isPost: true });
+      return host.shadowRoot!;
+    };
+    const a = mountAt('a');
+    // The next lookup's answer: equal details, a new object.
+    loadDetails.remember?.([structuredClone(DETAILS)]);
+    const createElement = document.createElement;
+    let created = 0;
+    document.createElement = ((tag: string, options?: ElementCreationOptions) => {
+      created++;
+      return createElement.call(document, tag, options);
+    }) as typeof document.createElement;
+    try {
+      const b = mountAt('b');
+      expect(b.innerHTML).toBe(a.innerHTML);
+    } finally {
+      document.createElement = createElement;
+    }
+    // One element: the host made by mountAt itself; the warning is a copy.
+    expect(created).toBe(1);
+  });
+
   it('takes the blur off and empties the shadow root when removed', async () => {
     const { block, root, view } = await mount();
     view.remove();
@@ -361,6 +397,18 @@ describe('createDetailsLoader', () => {
     expect(load.peek?.([ref])).toEqual([DETAILS]);
     expect(await load([ref])).toEqual([DETAILS]);
     expect(requests).toEqual([]);
+  });
+
+  it('keeps the details it has when an answer brings the same again, and takes changed ones', () => {
+    const { send } = recordingSend();
+    const load = createDetailsLoader(send, () => {});
+    const ref = { listId: 'demo', entry: 'macronleaks-2017' };
+    load.remember?.([DETAILS]);
+    load.remember?.([structuredClone(DETAILS)]);
+    expect(load.peek?.([ref])[0]).toBe(DETAILS);
+    const updated = { ...DETAILS, listVersion: DETAILS.listVersion + 1 };
+    load.remember?.([updated]);
+    expect(load.peek?.([ref])[0]).toBe(updated);
   });
 
   it('asks for no more entries at once than the background accepts', async () => {
