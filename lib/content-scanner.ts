@@ -112,7 +112,7 @@ const READ_STEP = 256;
  * A lookup is sent once its texts reach this many characters. In Chromium 156 sending a 1 MB message
  * took the page 12-45 ms, a 70 KB one about 0.2 ms: several smaller sends keep each one short.
  */
-const FLUSH_CHARS = 64_000;
+export const FLUSH_CHARS = 64_000;
 const MAX_REPORTED_FINDINGS = 5_000;
 
 /**

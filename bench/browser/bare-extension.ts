@@ -11,11 +11,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TIMING } from '../../lib/content-scanner';
+import { FLUSH_CHARS, TIMING } from '../../lib/content-scanner';
 import { MAX_BLOCKS_PER_LOOKUP } from '../../lib/lookup-limits';
-
-/** The scanner's message size (FLUSH_CHARS in lib/content-scanner.ts). */
-const MESSAGE_CHARS = 64_000;
 
 const CONTENT = `(() => {
   const T = ${JSON.stringify(TIMING)};
@@ -47,7 +44,7 @@ const CONTENT = `(() => {
       if (hrefs.length > 0) links.push([texts.length, hrefs]);
       texts.push(text);
       chars += text.length;
-      if (chars >= ${MESSAGE_CHARS} || texts.length === ${MAX_BLOCKS_PER_LOOKUP}) {
+      if (chars >= ${FLUSH_CHARS} || texts.length === ${MAX_BLOCKS_PER_LOOKUP}) {
         send(texts, links);
         if (once) return i;
         texts = [];
