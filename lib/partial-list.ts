@@ -10,20 +10,20 @@ import { readStoredValues, type StoredListHead } from './store';
 
 /**
  * A stored list compiled from its head (lib/store.ts) before its values are read: a restarted
- * worker answers the lookup that woke it with the values of the few buckets its fingerprints fall
- * in, read as slices of the stored Blob, instead of first reading the whole list (10.5 MB for 1M
- * fingerprints, ~50 ms of a cold start).
+ * worker answers the lookup that woke it with the values of the few pages (pageDirectory(): ~128
+ * values each) its fingerprints fall in, read as slices of the stored Blob, instead of first
+ * reading the whole list (10.5 MB for 1M fingerprints, ~50 ms of a cold start).
  *
- * `compiled` holds every value of the buckets read so far, and only those: a lookup gives exactly
+ * `compiled` holds every value of the pages read so far, and only those: a lookup gives exactly
  * what the whole list gives as long as fill() was awaited for every fingerprint it looks up, since
- * a fingerprint of the list is in its bucket. Each fill() compiles a new, larger list (the values
- * read are few: a few hundred, rebuilt in microseconds); `owns` tells them from a list that
+ * a fingerprint of the list is in its page. Each fill() compiles a new, larger list (the values
+ * read are few: a few thousand, rebuilt in microseconds); `owns` tells them from a list that
  * replaced this one meanwhile.
  */
 export class PartialList {
   compiled: CompiledList;
   private readonly produced = new WeakSet<CompiledList>();
-  /** The first position of each bucket read (a non-empty bucket starts where no other does). */
+  /** The first position of each page read (a non-empty page starts where no other does). */
   private readonly read = new Set<number>();
 
   constructor(readonly head: StoredListHead) {
@@ -44,13 +44,13 @@ export class PartialList {
     return compiled !== undefined && this.produced.has(compiled);
   }
 
-  /** Reads, in one round trip, the buckets of `fingerprints` not read yet; then `compiled` holds them. */
+  /** Reads, in one round trip, the pages of `fingerprints` not read yet; then `compiled` holds them. */
   async fill(fingerprints: Iterable<number>): Promise<void> {
-    const { bucketStart } = this.head;
+    const { pageStart } = this.head;
     const { bits } = this.head.header.meta.fingerprint;
     const wanted = new Map<number, number>();
     for (const fp of fingerprints) {
-      const range = bucketRange(bucketStart, bits, fp);
+      const range = bucketRange(pageStart, bits, fp);
       if (range && range[1] > range[0] && !this.read.has(range[0])) wanted.set(range[0], range[1]);
     }
     if (wanted.size === 0) return;
@@ -63,7 +63,7 @@ export class PartialList {
     }
     const values = await readStoredValues(this.head, ranges);
     for (const start of wanted.keys()) this.read.add(start);
-    // Another fill may have read some of the same buckets meanwhile: equal neighbours are merged.
+    // Another fill may have read some of the same pages meanwhile: equal neighbours are merged.
     this.compiled = withFingerprints(
       this.compiled,
       distinct(mergeSorted(this.compiled.fingerprints, values)),

@@ -1,6 +1,13 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from 'idb';
 import type { DecodedList, ListMeta } from '../utils/list-schema';
-import { INDEX_FORMAT, indexLengths, indexList, type ListIndex } from '../utils/matcher';
+import {
+  INDEX_FORMAT,
+  indexLengths,
+  indexList,
+  type ListIndex,
+  pageDirectory,
+  pageDirectoryLength,
+} from '../utils/matcher';
 import type { LogRecord } from './messages';
 
 /**
@@ -55,6 +62,8 @@ interface FingerprintsRecord {
   /** The index's INDEX_FORMAT; this and hashtagKeys are absent in records written before it was kept. */
   index?: string;
   hashtagKeys?: string[][];
+  /** pageDirectory() of the index's bucketStart; absent in records written before it was kept. */
+  pageStart?: Uint32Array;
 }
 
 export interface ActivePointer {
@@ -97,7 +106,8 @@ export interface StoredList {
   /** The matcher's index, when it was stored in the current format. */
   index: ListIndex | null;
   /**
-   * Stored in an older layout (version 1's chunks, or without the current index): rewrite it
+   * Stored in an older layout (version 1's chunks, without the current index or without its
+   * page directory): rewrite it
    * (rewriteLegacy) to start faster next time.
    */
   legacy: boolean;
@@ -345,18 +355,21 @@ function readRecord(
 }
 
 /**
- * A stored list as a restarted worker reads it first: everything but its values and its filter,
- * which stay in the Blob (8 MB and 2 MB for 1M fingerprints, ~50 ms of a cold start in Chromium
- * 156 against ~3 ms for the header and directory). The first lookups read only the values of the
- * buckets their fingerprints fall in (readStoredValues); the whole list is read behind them.
- * Only lists of one entry are read so: the directory indexes the entries' values merged, which
- * the record holds entry after entry.
+ * A stored list as a restarted worker reads it first: its header and record, none of its Blob
+ * (values, directory and filter: 10.5 MB for 1M fingerprints, ~50 ms of a cold start in Chromium
+ * 156). The first lookups read only the values of the pages their fingerprints fall in
+ * (readStoredValues); the whole list is read behind them. Only lists of one entry are read so: the
+ * directory indexes the entries' values merged, which the record holds entry after entry.
  */
 export interface StoredListHead {
   header: GenerationHeader;
-  /** The record's Blob, unread but for the directory; file-backed, so a slice reads only its range. */
+  /** The record's Blob, unread; file-backed, so a slice reads only its range. */
   blob: Blob;
-  bucketStart: Uint32Array;
+  /**
+   * pageDirectory() of the list's directory, stored in the record: reading the directory itself
+   * (0.5 MB for 1M) from the Blob cost a restarted worker one more read before its first lookup's.
+   */
+  pageStart: Uint32Array;
   hashtagKeys: string[][];
 }
 
@@ -375,15 +388,25 @@ async function storedHead(found: Found): Promise<EarlyList> {
     !record ||
     record.index !== INDEX_FORMAT ||
     record.hashtagKeys === undefined ||
+    !hasPages(record, meta) ||
     meta.entries.length !== 1 ||
     count === 0
   )
     return storedList(found);
   const blob = record.fingerprints;
   if (blob.size !== recordSize(meta, count)) throw new Error(`stored list ${meta.listId} is cut short`);
-  const { bucketStart: length } = indexLengths(count, meta.fingerprint.bits);
-  const directory = await blob.slice(count * 8, count * 8 + length * 4).arrayBuffer();
-  return { header, blob, bucketStart: new Uint32Array(directory), hashtagKeys: record.hashtagKeys };
+  return { header, blob, pageStart: record.pageStart!, hashtagKeys: record.hashtagKeys };
+}
+
+/** Whether the record holds a page directory for `meta`'s fingerprints, ending where they end. */
+function hasPages(record: FingerprintsRecord, meta: ListMeta): boolean {
+  const { pageStart } = record;
+  const count = meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
+  return (
+    pageStart instanceof Uint32Array &&
+    pageStart.length === pageDirectoryLength(count, meta.fingerprint.bits) &&
+    pageStart[pageStart.length - 1] === count
+  );
 }
 
 /**
@@ -406,7 +429,7 @@ export function readWhole(head: StoredListHead): Promise<StoredList> {
   const record = { subId: head.header.subId, gen: head.header.gen, fingerprints: head.blob };
   return storedList({
     header: head.header,
-    record: { ...record, index: INDEX_FORMAT, hashtagKeys: head.hashtagKeys },
+    record: { ...record, index: INDEX_FORMAT, hashtagKeys: head.hashtagKeys, pageStart: head.pageStart },
     chunks: [],
   });
 }
@@ -415,7 +438,7 @@ async function storedList({ header, record, chunks }: Found): Promise<StoredList
   const { meta } = header;
   if (record) {
     const { fingerprints, index } = readRecord(meta, record, await record.fingerprints.arrayBuffer());
-    return { header, list: { meta, fingerprints }, index, legacy: index === null };
+    return { header, list: { meta, fingerprints }, index, legacy: index === null || !hasPages(record, meta) };
   }
   const list = { meta, fingerprints: assembleFingerprints(meta.entries.length, chunks) };
   return { header, list, index: null, legacy: true };
@@ -576,6 +599,7 @@ export class LeakwatchStore {
       fingerprints: fingerprintsBlob(list, index),
       index: INDEX_FORMAT,
       hashtagKeys: index.hashtagKeys,
+      pageStart: pageDirectory(index.bucketStart),
     };
     const tx = this.db.transaction(GENERATION_STORES, 'readwrite');
     const fingerprints = tx.objectStore('fingerprints');

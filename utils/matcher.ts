@@ -189,7 +189,7 @@ function fingerprintPart(
 /**
  * `list` holding only `sorted`, some of its fingerprints (a list of one entry): how a list whose
  * values are read lazily answers before they all are (lib/partial-list.ts). Built in microseconds
- * for the few hundred values a lookup reads.
+ * for the few thousand values a lookup reads.
  */
 export function withFingerprints(list: CompiledList, sorted: Float64Array): CompiledList {
   return { ...list, ...fingerprintPart(sorted, null, list.params.bits, null) };
@@ -197,13 +197,37 @@ export function withFingerprints(list: CompiledList, sorted: Float64Array): Comp
 
 /**
  * The positions, in a list's sorted fingerprints, of the bucket of `value` under `bucketStart` (a
- * ListIndex's directory), or null: the values findFirst may read for it.
+ * ListIndex's directory, or its pageDirectory()), or null: the values findFirst may read for it.
  */
 export function bucketRange(bucketStart: Uint32Array, bits: number, value: number): [number, number] | null {
   const buckets = bucketStart.length - 1;
   const bucket = Math.floor(value * (buckets / 2 ** bits));
   if (!(bucket >= 0 && bucket < buckets)) return null;
   return [bucketStart[bucket]!, bucketStart[bucket + 1]!];
+}
+
+/**
+ * Buckets per page of pageDirectory(): 16, about 128 values (1 KB) a page, so the page directory is
+ * a sixteenth of the bucket directory (32 KB for 1M fingerprints).
+ */
+const PAGE_SHIFT = 4;
+
+/**
+ * A coarser bucketStart: page p spans the values of buckets [p * 16, (p + 1) * 16), a directory
+ * bucketRange() reads as it reads bucketStart. Small enough to be stored beside a list's header, so
+ * that a restarted worker finds the values of a fingerprint without first reading the directory.
+ */
+export function pageDirectory(bucketStart: Uint32Array): Uint32Array {
+  const buckets = bucketStart.length - 1;
+  const shift = Math.min(PAGE_SHIFT, Math.log2(buckets));
+  const pages = new Uint32Array((buckets >> shift) + 1);
+  for (let p = 0; p < pages.length; p++) pages[p] = bucketStart[p << shift]!;
+  return pages;
+}
+
+/** Length of pageDirectory() of the directory of `count` fingerprints of `bits` bits. */
+export function pageDirectoryLength(count: number, bits: number): number {
+  return 2 ** Math.max(0, directoryBits(count, bits) - PAGE_SHIFT) + 1;
 }
 
 interface Run {

@@ -2,11 +2,15 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  bucketRange,
   compileList,
   extractFeatures,
   INDEX_FORMAT,
+  indexLengths,
   indexList,
   matchFeatures,
+  pageDirectory,
+  pageDirectoryLength,
   paramSetsOf,
   scanBlock,
 } from '../../utils/matcher';
@@ -309,6 +313,31 @@ describe('stored index', () => {
       expect(compileList(list, index)).toEqual(compileList(list));
       expect(compileList(list, index).filter).not.toBe(index.filter);
     }
+  });
+
+  it('pages the directory: the page of a value holds its whole bucket, and pages hold 16 buckets', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 2 ** 20 - 1 }), { maxLength: 3_000 }),
+        fc.array(fc.integer({ min: 0, max: 2 ** 20 - 1 }), { maxLength: 20 }),
+        (raw, probes) => {
+          const sorted = Float64Array.from(raw.map((v) => v * 2 ** 20)).sort();
+          const { bucketStart } = indexList(listOf([sorted]));
+          const pages = pageDirectory(bucketStart);
+          expect(pages.length).toBe(pageDirectoryLength(sorted.length, bits));
+          expect(pages.length).toBe(
+            Math.max(2, (indexLengths(sorted.length, bits).bucketStart - 1) / 16 + 1),
+          );
+          expect(pages[pages.length - 1]).toBe(sorted.length);
+          for (const value of [...sorted, ...probes.map((p) => p * 2 ** 20)]) {
+            const [start, end] = bucketRange(bucketStart, bits, value)!;
+            const [pageStart, pageEnd] = bucketRange(pages, bits, value)!;
+            expect(pageStart <= start && end <= pageEnd).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   // Indexes stored by one version are read by the next: what they hold may only change with INDEX_FORMAT.

@@ -9,7 +9,14 @@ import {
   readWhole,
   type StoredListHead,
 } from '../../lib/store';
-import { type BlockFeatures, compileList, indexList, matchFeatures, paramsKeyOf } from '../../utils/matcher';
+import {
+  type BlockFeatures,
+  compileList,
+  indexList,
+  matchFeatures,
+  pageDirectory,
+  paramsKeyOf,
+} from '../../utils/matcher';
 import { openFreshDb } from './helpers/db';
 import { makeList, TEST_PARAMS } from './helpers/lists';
 
@@ -111,7 +118,7 @@ describe('reading a stored list by parts', () => {
       ),
     ).toEqual([...values.slice(0, 3), ...values.slice(10, 12), ...values.slice(1_998)]);
     const list = makeList({ fingerprints: values });
-    expect(head.bucketStart).toEqual(indexList(list).bucketStart);
+    expect(head.pageStart).toEqual(pageDirectory(indexList(list).bucketStart));
     const whole = await readWhole(head);
     expect(Array.from(whole.list.fingerprints[0]!)).toEqual(values);
     expect(whole.index).toEqual(indexList(list));
@@ -135,6 +142,27 @@ describe('reading a stored list by parts', () => {
     const [read] = await store.readAllActiveHeads();
     expect(read && isHead(read)).toBe(false);
     expect(read).toEqual(await store.readActive('sub'));
+  });
+
+  it('reads a list stored without its page directory whole, to be rewritten, then by parts', async () => {
+    const db = await openFreshDb();
+    const store = new LeakwatchStore(db);
+    const values = Array.from({ length: 2_000 }, (_, i) => i * 11 + 1);
+    await store.commitGeneration(
+      'sub',
+      { list: makeList({ fingerprints: values }), keyId: '0011223344556677', digest: 'd' },
+      emptySyncState('sub'),
+      1,
+    );
+    const { pageStart: _pageStart, ...older } = (await db.get('fingerprints', ['sub', 1]))!;
+    await db.put('fingerprints', older);
+    const [read] = await store.readAllActiveHeads();
+    if (!read || isHead(read)) throw new Error('expected the list to be read whole');
+    expect(read.legacy).toBe(true);
+    expect(Array.from(read.list.fingerprints[0]!)).toEqual(values);
+    await store.rewriteLegacy(read);
+    const [again] = await store.readAllActiveHeads();
+    expect(again && isHead(again)).toBe(true);
   });
 
   it('refuses a stored list that is cut short, before reading any value', async () => {
