@@ -22,8 +22,8 @@ import type { LogRecord } from './messages';
  * and the Rice-coded payload (2.7 MB, read in ~20 ms as a Blob) then needs ~50 ms of decoding in
  * a worker whose code the JIT has not warmed up yet. The matcher's index of them (bucket directory
  * and filter, 2.5 MB for 1M) follows them in the same Blob: reading it back costs a fresh worker
- * ~10 ms, building it again ~30 ms. A restarted worker reads no more of the Blob than the
- * directory before its first lookup, then only the values that lookup needs (StoredListHead).
+ * ~10 ms, building it again ~30 ms. A restarted worker reads none of the Blob before its first
+ * lookup, then only the values that lookup needs (StoredListHead).
  */
 
 export const DB_NAME = 'leakwatch';
