@@ -78,6 +78,24 @@ export function parseLink(href: string): ParsedLink | null {
   return { host: foldHost(url.hostname), path: foldPath(url.pathname) };
 }
 
+const PLAIN_LINK = /^(?:https?:\/\/)?([a-z0-9.-]+)(?:[/?#]|$)/i;
+/** A last label that starts with a letter: the URL parser reads no IPv4 address in the host. */
+const NAMED_HOST = /(?:^|\.)[a-z][a-z0-9-]*\.?$/i;
+const PUNYCODE_LABEL = /(?:^|\.)xn--/i;
+
+/**
+ * parseLink(href)?.host without the URL parser, where it is certain to be the same: a host of
+ * ASCII letters, digits, dots and hyphens, right after an http(s) scheme or none, ended by a path,
+ * query, fragment or the end (no user, port, escape or backslash), with no punycode label and a
+ * name, not a number, last. null for any other link: parse it. A list's link patterns name a few
+ * hosts, so most links can be turned away on their host alone.
+ */
+export function plainLinkHost(href: string): string | null {
+  const host = PLAIN_LINK.exec(href)?.[1];
+  if (host === undefined || !NAMED_HOST.test(host) || PUNYCODE_LABEL.test(host)) return null;
+  return foldHost(host);
+}
+
 const MAY_HOLD_TAG = /tag|[\t\n\r]/i;
 const TAG_PATH = /\/(?:hashtag|hashtags|tags?|explore\/tags)\/([^/?#]+)/i;
 

@@ -8,6 +8,7 @@ import {
   parseLink,
   parseUrlPattern,
   pathMatches,
+  plainLinkHost,
   urlsInText,
 } from '../../utils/links';
 import { normaliseHashtag } from '../../utils/normalise';
@@ -67,6 +68,67 @@ describe('link patterns', () => {
     ]);
     for (const plain of ['https://leaks.example.net/dump/a.zip', 'mirror.example/x#frag', '', 'not a url'])
       expect(hashtagsInLink(plain), plain).toEqual([]);
+  });
+
+  it('reads the host of plain links as the URL parser does, and leaves it the others', () => {
+    const pieces = [
+      'https://',
+      'http://',
+      'HTTP://',
+      'ftp://',
+      'www.',
+      'xn--bcher-kva',
+      'xn--',
+      'a',
+      'Z',
+      'é',
+      'leaks',
+      '0',
+      '1',
+      '0x1f',
+      '-',
+      '.',
+      '..',
+      '/',
+      '\\',
+      '?',
+      '#',
+      ':',
+      ':8080',
+      '@',
+      '%2e',
+      ' ',
+      '\t',
+      '\n',
+      '\u0000',
+      'com',
+      'org',
+      'ＥＸ',
+      '\u200b',
+      'ß',
+      'İ',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 12 }), (parts) => {
+        const href = parts.join('');
+        const host = plainLinkHost(href);
+        if (host !== null) expect(parseLink(href)?.host, href).toBe(host);
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(plainLinkHost('https://Leaks.Example.NET/dump?x#y')).toBe('leaks.example.net');
+    expect(plainLinkHost('www.mirror.example')).toBe('mirror.example');
+    for (const other of [
+      'https://bücher.example/',
+      'https://xn--bcher-kva.example/',
+      'https://1.2.3.4/',
+      'https://0x7f.1/',
+      'https://user@a.org/',
+      'https://a.org:8080/',
+      'https://a%2eorg/',
+      ' https://a.org/',
+    ])
+      expect(plainLinkHost(other), other).toBeNull();
   });
 
   it('finds addresses typed in text', () => {

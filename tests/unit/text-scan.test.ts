@@ -7,7 +7,7 @@ import { scanText } from '../../utils/text-scan';
 // Characters whose normal form interacts with neighbours (marks, jamo, surrogates, ignorables), the
 // hashtag characters, ASCII letters the normaliser rewrites, and everyday French and Latin letters.
 const TRICKY = [
-  ...Array.from('aeImM0l1iIo#＃_ \'"`%-.,ΣσςİıßẞﬁÅÅКкМмаΜμｍᴍʍǅωー一י가한\u{1d400}\ufdfa\u2126'),
+  ...Array.from('aeImM0l1iIo#＃_ \'"`%-.,/wWΣσςİıßẞﬁÅÅКкМмаΜμｍᴍʍǅωー一י가한\u{1d400}\ufdfa\u2126'),
   ...Array.from('éèêàçôùœÉÈÀÇŒ«»’–—…\u00a0\u202f'),
   ...Array.from('\u0301\u0308\u0338\u0345\u093f\u094d\u0b3e\u0b47\u0bbe\u0bc6\u302e'),
   ...Array.from('\u200b\u200c\u200d\u00ad\u2060\ufeff\u{e0041}\ufe0f\u180b\u115f\u3164'),
@@ -20,7 +20,10 @@ const tricky = fc.string({ unit: fc.constantFrom(...TRICKY), maxLength: 40 });
 const codeUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) });
 const words = fc
   .array(
-    fc.oneof(fc.constantFrom('le', 'mémo', 'Élysée', '#MacronLeaks', 'a#b', '##x', 'naïve', 'x_y'), tricky),
+    fc.oneof(
+      fc.constantFrom('le', 'mémo', 'Élysée', '#MacronLeaks', 'a#b', '##x', 'naïve', 'x_y', 'WWW.x.fr', 'a/b', '#w.'),
+      tricky,
+    ),
     {
       maxLength: 30,
     },
@@ -42,6 +45,7 @@ function expectSameAsReference(text: string): void {
     Array.from(tokenLanesOf(tokens)),
   );
   expect(scanned.hashtags).toEqual(extractHashtags(text));
+  expect(scanned.mayHoldUrl).toBe(/\/|[wW]\./.test(text));
   expect(fingerprintsOfLanes(scanned.lanes, scanned.tokenCount, 5, 41)).toEqual(
     Array.from(shingleFingerprints(tokens, 5, 41)),
   );
@@ -54,6 +58,7 @@ describe('scanText: the fused scan equals tokenise + extractHashtags + shingleFi
       'Le mémo de l’Élysée #MacronLeaks #macronleaks ＃ＭａｃｒｏｎＬｅａｋｓ',
       'Mac\u200bron #Ma\u200dcronLeaks rn m MM I l 1 0 O',
       'a#b ##x #_ #é x_y',
+      'w. W.x https://a.org/b #w.x #x/y Www. .w /',
       '가한 \u1100\u1161\u11a8 e\u0301 \u093f',
       '\ud800 \udc00 \u{1f600} \u{1d400}',
       'x'.repeat(5000),
