@@ -21,7 +21,19 @@ const codeUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) 
 const words = fc
   .array(
     fc.oneof(
-      fc.constantFrom('le', 'mémo', 'Élysée', '#MacronLeaks', 'a#b', '##x', 'naïve', 'x_y', 'WWW.x.fr', 'a/b', '#w.'),
+      fc.constantFrom(
+        'le',
+        'mémo',
+        'Élysée',
+        '#MacronLeaks',
+        'a#b',
+        '##x',
+        'naïve',
+        'x_y',
+        'WWW.x.fr',
+        'a/b',
+        '#w.',
+      ),
       tricky,
     ),
     {
