@@ -9,7 +9,7 @@ import {
 } from './links';
 import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
 import { NORMALISER_VERSION, normaliseHashtag } from './normalise';
-import { fingerprintsOfLanes, shingleCount, shingleHashesInto } from './shingle';
+import { fingerprintsOfLanes, fmix32, shingleCount, shingleProbesInto } from './shingle';
 import { type ScannedText, scanText } from './text-scan';
 
 /**
@@ -103,7 +103,7 @@ export interface ListIndex {
  * bloomFilter build (sizes, hashing), and stored indexes are built again, not misread. Hashtag keys
  * depend on the normaliser, whose version it carries.
  */
-export const INDEX_FORMAT = `lw-index-1/${NORMALISER_VERSION}`;
+export const INDEX_FORMAT = `lw-index-2/${NORMALISER_VERSION}`;
 
 /** Lengths of the index arrays of `count` fingerprints of `bits` bits: what a stored index must have. */
 export function indexLengths(count: number, bits: number): { bucketStart: number; filter: number } {
@@ -344,15 +344,25 @@ function filterBlockBits(count: number, bits: number): number {
   return Math.min(MAX_FILTER_BLOCK_BITS, bits, Math.max(0, Math.ceil(Math.log2(wanted))));
 }
 
+/**
+ * What a value's filter bits are cut from: its top 32 bits (all of it below 32 bits), times this
+ * (floored). The scan has the top 32 bits of a shingle's value before its last mixing step, and
+ * needs that step only for the few shingles the filter lets through.
+ */
+function filterKeyScale(bits: number): number {
+  return bits > 32 ? 1 / 2 ** (bits - 32) : 1;
+}
+
 function bloomFilter(sorted: Float64Array, bits: number): Uint32Array {
   const blockBits = filterBlockBits(sorted.length, bits);
   const filter = new Uint32Array(FILTER_BLOCK_WORDS << blockBits);
   const inverse = 1 / 2 ** (bits - blockBits);
+  const keyScale = filterKeyScale(bits);
   for (let i = 0; i < sorted.length; i++) {
     const value = sorted[i]!;
     const base = Math.floor(value * inverse) * FILTER_BLOCK_WORDS;
-    // ToUint32 keeps the low 32 bits of the value; the multiply spreads them over the probes.
-    const h = Math.imul(value >>> 0, FILTER_MUL);
+    // The key's bits below the block's pick the bits in it; the multiply spreads them over the probes.
+    const h = Math.imul(Math.floor(value * keyScale), FILTER_MUL);
     filter[base + (h >>> 28)]! |= 1 << (h >>> 23);
     filter[base + ((h >>> 19) & 15)]! |= 1 << (h >>> 14);
     filter[base + ((h >>> 10) & 15)]! |= 1 << (h >>> 5);
@@ -363,9 +373,9 @@ function bloomFilter(sorted: Float64Array, bits: number): Uint32Array {
 const FILTER_MUL = 0x9e3779b1;
 
 /** Whether the filter may hold `value`: false means it is certainly not in the list. */
-function mayHold(filter: Uint32Array, inverseBlockWidth: number, value: number): boolean {
+function mayHold(filter: Uint32Array, inverseBlockWidth: number, keyScale: number, value: number): boolean {
   const base = Math.floor(value * inverseBlockWidth) * FILTER_BLOCK_WORDS;
-  const h = Math.imul(value >>> 0, FILTER_MUL);
+  const h = Math.imul(Math.floor(value * keyScale), FILTER_MUL);
   return (
     ((filter[base + (h >>> 28)]! >>> (h >>> 23)) &
       (filter[base + ((h >>> 19) & 15)]! >>> (h >>> 14)) &
@@ -376,10 +386,10 @@ function mayHold(filter: Uint32Array, inverseBlockWidth: number, value: number):
 }
 
 /**
- * Position of the first of `count` shingles, given by their hash pairs (shingleHashesInto), whose
+ * Position of the first of `count` shingles, given by their (hi, b) pairs (shingleProbesInto), whose
  * fingerprint the list holds, or -1. Nearly every block holds none, so this probes the filter with
- * integer arithmetic on the pairs (the same block and bits mayHold reads) and builds no fingerprint
- * array.
+ * integer arithmetic on hi (the same block and bits mayHold reads), finishes the value of the few
+ * that pass, and builds no fingerprint array.
  */
 function firstListedShingle(list: CompiledList, hashes: Uint32Array, count: number): number {
   const { bits } = list.params;
@@ -388,6 +398,7 @@ function firstListedShingle(list: CompiledList, hashes: Uint32Array, count: numb
   const words = FILTER_BLOCK_WORDS;
   const multiplier = FILTER_MUL;
   const find = findFirst;
+  const mix = fmix32;
   // A value's filter block is its top bits, and the top 32 bits of a value are `hi` (or hold them).
   const blockBits = Math.round(Math.log2(filter.length / words));
   const blockShift = 32 - blockBits;
@@ -397,18 +408,16 @@ function firstListedShingle(list: CompiledList, hashes: Uint32Array, count: numb
   const hiShift = bits >= 32 ? 0 : 32 - bits;
   for (let s = 0, t = 0; s < count; s++, t += 2) {
     const hi = hashes[t]!;
-    const lo = hashes[t + 1]!;
-    // What mayHold reads for value = hi * 2^extra + (lo >>> loShift): `value >>> 0` is its low 32 bits.
-    const low = extra === 0 ? hi >>> hiShift : (hi << extra) | (lo >>> loShift);
+    // The key mayHold reads: the value's top 32 bits, hi, or the value itself below 32 bits.
+    const h = Math.imul(hi >>> hiShift, multiplier);
     const base = blockBits === 0 ? 0 : (hi >>> blockShift) * words;
-    const h = Math.imul(low, multiplier);
     if (
       ((filter[base + (h >>> 28)]! >>> (h >>> 23)) &
         (filter[base + ((h >>> 19) & 15)]! >>> (h >>> 14)) &
         (filter[base + ((h >>> 10) & 15)]! >>> (h >>> 5)) &
         1) ===
         1 &&
-      find(list, extra === 0 ? hi >>> hiShift : hi * scale + (lo >>> loShift)) >= 0
+      find(list, extra === 0 ? hi >>> hiShift : hi * scale + (mix(hashes[t + 1]! ^ hi) >>> loShift)) >= 0
     )
       return s;
   }
@@ -503,10 +512,11 @@ function fingerprintFindings(
   // Nearly every block matches nothing: find the first hit before allocating anything.
   const { filter } = list;
   const inverse = 1 / list.filterBlockWidth;
+  const keyScale = filterKeyScale(list.params.bits);
   let position = firstHit;
   for (; position < fps.length; position++) {
     const fp = fps[position]!;
-    if (mayHold(filter, inverse, fp) && findFirst(list, fp) >= 0) break;
+    if (mayHold(filter, inverse, keyScale, fp) && findFirst(list, fp) >= 0) break;
   }
   if (position === fps.length) return;
 
@@ -514,7 +524,7 @@ function fingerprintFindings(
   const k = list.params.k;
   for (; position < fps.length; position++) {
     const fp = fps[position]!;
-    if (!mayHold(filter, inverse, fp)) continue;
+    if (!mayHold(filter, inverse, keyScale, fp)) continue;
     let i = findFirst(list, fp);
     if (i < 0) continue;
     for (; i < list.fingerprints.length && list.fingerprints[i] === fp; i++) {
@@ -560,8 +570,8 @@ export function scanBlock(
   const n = scanned.tokenCount;
   const findings: Finding[] = [];
   let fingerprints: Map<string, number[]> | undefined;
-  // Lists of the same k probe the same shingles: hashed once (the pairs stay valid while k does,
-  // fingerprintsOfLanes below hashing the same shingles into the same scratch).
+  // Lists of the same k probe the same shingles: hashed once, until fingerprintsOfLanes below
+  // writes finished pairs over them (the same scratch).
   let hashedK = -1;
   let hashes: Uint32Array | undefined;
   for (const list of lists) {
@@ -571,7 +581,7 @@ export function scanBlock(
     const count = shingleCount(n, k);
     if (list.fingerprints.length === 0 || count === 0) continue;
     if (hashes === undefined || hashedK !== k) {
-      hashes = shingleHashesInto(scanned.lanes, n, k);
+      hashes = shingleProbesInto(scanned.lanes, n, k);
       hashedK = k;
     }
     const first = firstListedShingle(list, hashes, count);
@@ -581,6 +591,7 @@ export function scanBlock(
     if (fps === undefined) {
       fps = fingerprintsOfLanes(scanned.lanes, n, k, list.params.bits);
       fingerprints.set(list.paramsKey, fps);
+      hashedK = -1;
     }
     fingerprintFindings(list, fps, findings, first);
   }

@@ -130,10 +130,23 @@ const mixRound = (h: number, premixedLane: number): number => {
 
 /**
  * shingleHashesOfLanes() into scratch: the (hi, lo) pairs of the shingles of `n` tokens, read or
- * copied before the next call. The hot path of the scan, so the rounds are inlined and nothing is
- * allocated per block; fingerprints and filter probes are both cut from these pairs.
+ * copied before the next call (of this or shingleProbesInto). Nothing is allocated per block.
  */
 export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uint32Array {
+  return hashShinglesInto(lanes, n, k, true);
+}
+
+/**
+ * shingleHashesInto() but for the last step of each pair: (hi, b) pairs, where lo = fmix32(b ^ hi).
+ * The scan's hot path: its filter is probed with hi alone, and only the few shingles that pass it
+ * need lo (one fmix32 saved a shingle: ~4 % of the scan).
+ */
+export function shingleProbesInto(lanes: Uint32Array, n: number, k: number): Uint32Array {
+  return hashShinglesInto(lanes, n, k, false);
+}
+
+/** The rounds are inlined; `finished` is the same for a whole call, so its test costs next to nothing. */
+function hashShinglesInto(lanes: Uint32Array, n: number, k: number, finished: boolean): Uint32Array {
   const width = Math.min(k, n);
   const count = n - width + 1;
   if (halves.length < count * 2) halves = new Uint32Array(Math.max(count * 2, halves.length * 2));
@@ -166,7 +179,7 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
       const b = mixIn(mixIn(mixIn(mixIn(mixIn(seedB, b0), b1), b2), b3), b4);
       const hi = mix(a ^ Math.imul(b, 0x27d4eb2d));
       out[t] = hi;
-      out[t + 1] = mix(b ^ hi);
+      out[t + 1] = finished ? mix(b ^ hi) : b;
       a0 = a1;
       a1 = a2;
       a2 = a3;
@@ -191,7 +204,7 @@ export function shingleHashesInto(lanes: Uint32Array, n: number, k: number): Uin
     }
     const hi = mix(a ^ Math.imul(b, 0x27d4eb2d));
     out[s * 2] = hi;
-    out[s * 2 + 1] = mix(b ^ hi);
+    out[s * 2 + 1] = finished ? mix(b ^ hi) : b;
   }
   return out;
 }

@@ -167,6 +167,24 @@ describe('scanBlock', () => {
   });
 });
 
+describe('scanBlock with several lists', () => {
+  it('finds a passage in each list of the same k that holds it, after the first one found it', () => {
+    const passage = tokenise(memo);
+    const lists = [40, 44].map((bits, i) => {
+      const fps = [...new Set(shingleFingerprints(passage, 5, bits))].sort((a, b) => a - b);
+      const base = makeList({}, fps);
+      const meta = {
+        ...base.meta,
+        listId: `list-${i}`,
+        fingerprint: { ...base.meta.fingerprint, k: 5, bits, threshold: 5, minWords: 13 },
+      };
+      return compileList({ meta, fingerprints: base.fingerprints });
+    });
+    const found = scanBlock(lists, `Read this: ${memo}`).filter((f) => f.kind === 'fingerprint');
+    expect(found.map((f) => f.listId)).toEqual(['list-0', 'list-1']);
+  });
+});
+
 describe('fingerprint lookup', () => {
   it('finds exactly the fingerprints of the list, whatever is probed', () => {
     fc.assert(
@@ -345,10 +363,10 @@ describe('stored index', () => {
     const index = indexList(listOf(entries));
     const digest = createHash('sha256').update(index.bucketStart).update(index.filter).digest('hex');
     expect([INDEX_FORMAT, index.bucketStart.length, index.filter.length, digest]).toEqual([
-      'lw-index-1/1',
+      'lw-index-2/1',
       2049,
       8192,
-      '35623bda7d9446800d590dce669272bf76037b86bab1ee1bc69762e9121a1a2a',
+      '60fa1d95eae38fb4d85a04f2949d0a2665d4b80f9bf14e19a4b7de6a81c54a44',
     ]);
   });
 });
