@@ -450,33 +450,46 @@ function addHit(hits: Hits, entry: number, evidence: string): void {
   hits.set(entry, [...(hits.get(entry) ?? []), evidence]);
 }
 
-function itemFindings(list: CompiledList, kind: 'hashtag' | 'url', hits: Hits, total: number): Finding[] {
-  return [...hits].map(([e, evidence]) => ({
-    kind,
-    listId: list.listId,
-    entry: list.meta.entries[e]!.id,
-    strength: { matched: evidence.length, total },
-    evidence: kind === 'hashtag' ? `#${evidence[0]}` : evidence[0],
-  }));
+/** Appends a finding per entry of `hits`; nothing for a block that hit nothing (most). */
+function addItemFindings(
+  list: CompiledList,
+  kind: 'hashtag' | 'url',
+  hits: Hits | undefined,
+  total: number,
+  findings: Finding[],
+): void {
+  if (hits === undefined) return;
+  for (const [e, evidence] of hits) {
+    findings.push({
+      kind,
+      listId: list.listId,
+      entry: list.meta.entries[e]!.id,
+      strength: { matched: evidence.length, total },
+      evidence: kind === 'hashtag' ? `#${evidence[0]}` : evidence[0],
+    });
+  }
 }
 
 export function matchFeatures(lists: readonly CompiledList[], features: BlockFeatures): Finding[] {
   const findings: Finding[] = [];
   for (const list of lists) {
-    if (features.hashtags.length > 0) findings.push(...hashtagFindings(list, features.hashtags));
-    if (features.urls.length > 0) findings.push(...urlFindings(list, features.urls));
+    if (features.hashtags.length > 0) hashtagFindings(list, features.hashtags, findings);
+    if (features.urls.length > 0) urlFindings(list, features.urls, findings);
     const fps = features.fingerprints[list.paramsKey];
     if (fps !== undefined && list.fingerprints.length > 0) fingerprintFindings(list, fps, findings);
   }
   return findings;
 }
 
-function hashtagFindings(list: CompiledList, hashtags: readonly string[]): Finding[] {
-  const hits: Hits = new Map();
+function hashtagFindings(list: CompiledList, hashtags: readonly string[], findings: Finding[]): void {
+  let hits: Hits | undefined;
   for (const tag of hashtags) {
-    for (const { entry, spelling } of list.hashtags.get(tag) ?? []) addHit(hits, entry, spelling);
+    const listed = list.hashtags.get(tag);
+    if (listed === undefined) continue;
+    hits ??= new Map();
+    for (const { entry, spelling } of listed) addHit(hits, entry, spelling);
   }
-  return itemFindings(list, 'hashtag', hits, hashtags.length);
+  addItemFindings(list, 'hashtag', hits, hashtags.length, findings);
 }
 
 /** Whether a link of this host (plainLinkHost) can match none of the list's link patterns. */
@@ -485,9 +498,9 @@ function noPatternFor(list: CompiledList, host: string): boolean {
   return true;
 }
 
-function urlFindings(list: CompiledList, urls: readonly string[]): Finding[] {
-  if (list.urlPatterns.size === 0) return [];
-  const hits: Hits = new Map();
+function urlFindings(list: CompiledList, urls: readonly string[], findings: Finding[]): void {
+  if (list.urlPatterns.size === 0) return;
+  let hits: Hits | undefined;
   for (const href of urls) {
     // The URL parser costs ~1.5 us a link; most links' hosts are in no pattern of the list.
     const host = plainLinkHost(href);
@@ -496,11 +509,13 @@ function urlFindings(list: CompiledList, urls: readonly string[]): Finding[] {
     if (!link) continue;
     for (const host of hostCandidates(link.host)) {
       for (const p of list.urlPatterns.get(host) ?? []) {
-        if (pathMatches(link.path, p.path)) addHit(hits, p.entry, link.host);
+        if (!pathMatches(link.path, p.path)) continue;
+        hits ??= new Map();
+        addHit(hits, p.entry, link.host);
       }
     }
   }
-  return itemFindings(list, 'url', hits, urls.length);
+  addItemFindings(list, 'url', hits, urls.length, findings);
 }
 
 function fingerprintFindings(
@@ -575,8 +590,8 @@ export function scanBlock(
   let hashedK = -1;
   let hashes: Uint32Array | undefined;
   for (const list of lists) {
-    if (hashtags.length > 0) findings.push(...hashtagFindings(list, hashtags));
-    if (urls.length > 0) findings.push(...urlFindings(list, urls));
+    if (hashtags.length > 0) hashtagFindings(list, hashtags, findings);
+    if (urls.length > 0) urlFindings(list, urls, findings);
     const { k } = list.params;
     const count = shingleCount(n, k);
     if (list.fingerprints.length === 0 || count === 0) continue;
