@@ -200,7 +200,7 @@ export function scanText(text: string): ScannedText {
     // a form the table does not hold) to the general step below.
     if (pending === null && !inTag) {
       while (i < n) {
-        const c = text.charCodeAt(i);
+        let c = text.charCodeAt(i);
         let r = first[c]!;
         if (r > ignored) {
           if (length === 0) {
@@ -209,39 +209,43 @@ export function scanText(text: string): ScannedText {
           }
           // The rest of the word in a loop of its own: one hard-to-predict branch per word, at
           // its end, instead of one per character.
-          for (let w = c; ; ) {
+          for (;;) {
             a = Math.imul(a ^ r, mulA);
             b = Math.imul(b ^ r, mulB) ^ (b >>> 15);
             length++;
-            const r2 = second[w]!;
+            const r2 = second[c]!;
             if (r2 !== 0) {
               a = Math.imul(a ^ r2, mulA);
               b = Math.imul(b ^ r2, mulB) ^ (b >>> 15);
               length++;
             }
             if (++i === n) break;
-            w = text.charCodeAt(i);
-            r = first[w]!;
+            c = text.charCodeAt(i);
+            r = first[c]!;
             if (r <= ignored) break;
           }
           previous = WORD | TAG_BODY;
+          // The unit that ended the word is most often a separator: taken here, not read again.
+          if (r !== separator) continue;
+        } else if (r !== separator) {
+          if (r === none) break;
+          i++;
           continue;
-        } else if (r === separator) {
-          // '/' and '.' are separators: the word loop above never meets them.
-          if (c === slash || (c === dot && i > 0 && (text.charCodeAt(i - 1) | lower) === lowerW))
-            mayHoldUrl = true;
-          if (length > 0) {
-            if (tokens * 2 + 2 > out.length) {
-              ensureLanes(tokens + 1);
-              out = lanes;
-            }
-            out[tokens * 2] = mix(a ^ length);
-            out[tokens * 2 + 1] = mix(b + length);
-            tokens++;
-            length = 0;
+        }
+        // '/' and '.' are separators: the word loop above never meets them.
+        if (c === slash || (c === dot && i > 0 && (text.charCodeAt(i - 1) | lower) === lowerW))
+          mayHoldUrl = true;
+        if (length > 0) {
+          if (tokens * 2 + 2 > out.length) {
+            ensureLanes(tokens + 1);
+            out = lanes;
           }
-          previous = 0;
-        } else if (r === none) break;
+          out[tokens * 2] = mix(a ^ length);
+          out[tokens * 2 + 1] = mix(b + length);
+          tokens++;
+          length = 0;
+        }
+        previous = 0;
         i++;
       }
     }
