@@ -107,8 +107,7 @@ export interface StoredList {
   index: ListIndex | null;
   /**
    * Stored in an older layout (version 1's chunks, without the current index or without its
-   * page directory): rewrite it
-   * (rewriteLegacy) to start faster next time.
+   * page directory): rewrite it (rewriteLegacy) to start faster next time.
    */
   legacy: boolean;
 }

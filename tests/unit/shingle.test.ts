@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { shingleFingerprints, shingleHashes, topBits, winnow } from '../../utils/shingle';
+import {
+  fmix32,
+  shingleFingerprints,
+  shingleHashes,
+  shingleHashesInto,
+  shingleProbesInto,
+  tokenLanesOf,
+  topBits,
+  winnow,
+} from '../../utils/shingle';
 
 const hex = (h: Uint32Array) => [...h].map((x) => x.toString(16).padStart(8, '0')).join('');
 
@@ -61,6 +70,26 @@ describe('lw-shingle64-v1', () => {
         },
       ),
       { numRuns: 2_000 },
+    );
+  });
+
+  it('gives, in scratch, the pairs of shingleHashes, or (hi, b) pairs with lo = fmix32(b ^ hi)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ minLength: 1, maxLength: 6 }), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 7 }),
+        (tokens, k) => {
+          const want = Array.from(shingleHashes(tokens, k));
+          const lanes = tokenLanesOf(tokens);
+          expect(Array.from(shingleHashesInto(lanes, tokens.length, k).subarray(0, want.length))).toEqual(
+            want,
+          );
+          const probes = Array.from(shingleProbesInto(lanes, tokens.length, k).subarray(0, want.length));
+          const finished = probes.map((v, i) => (i % 2 === 0 ? v : fmix32(v ^ probes[i - 1]!)));
+          expect(finished).toEqual(want);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
