@@ -70,7 +70,7 @@ describe('link patterns', () => {
       expect(hashtagsInLink(plain), plain).toEqual([]);
   });
 
-  it('reads the host of plain links as the URL parser does, and leaves it the others', () => {
+  it('reads the host of plain links as the URL parser does, and of no other link', () => {
     const pieces = [
       'https://',
       'http://',
