@@ -9,7 +9,7 @@ import {
 } from './links';
 import type { DecodedList, FingerprintParams, ListMeta } from './list-schema';
 import { NORMALISER_VERSION, normaliseHashtag } from './normalise';
-import { fingerprintsOfLanes, fmix32, shingleCount, shingleProbesInto } from './shingle';
+import { fingerprintsOfLanes, fmix32, shingleCount, shingleProbesInto, topBits } from './shingle';
 import { type ScannedText, scanText } from './text-scan';
 
 /**
@@ -402,9 +402,6 @@ function firstListedShingle(list: CompiledList, hashes: Uint32Array, count: numb
   // A value's filter block is its top bits, and the top 32 bits of a value are `hi` (or hold them).
   const blockBits = Math.round(Math.log2(filter.length / words));
   const blockShift = 32 - blockBits;
-  const extra = bits > 32 ? bits - 32 : 0;
-  const scale = 2 ** extra;
-  const loShift = 32 - extra;
   const hiShift = bits >= 32 ? 0 : 32 - bits;
   for (let s = 0, t = 0; s < count; s++, t += 2) {
     const hi = hashes[t]!;
@@ -417,7 +414,8 @@ function firstListedShingle(list: CompiledList, hashes: Uint32Array, count: numb
         (filter[base + ((h >>> 10) & 15)]! >>> (h >>> 5)) &
         1) ===
         1 &&
-      find(list, extra === 0 ? hi >>> hiShift : hi * scale + (mix(hashes[t + 1]! ^ hi) >>> loShift)) >= 0
+      // Rare (a filter false positive or a hit): the value is finished here, and only here.
+      find(list, topBits(hi, mix(hashes[t + 1]! ^ hi), bits)) >= 0
     )
       return s;
   }
