@@ -1,6 +1,6 @@
 import { keyId, parsePublicKey } from '../utils/ed25519';
 import { describeError, LeakwatchError } from '../utils/errors';
-import type { ListMeta } from '../utils/list-schema';
+import { fingerprintTotal, type ListMeta } from '../utils/list-schema';
 import { type CompiledList, compileList, extractFeatures, paramSetsOf, scanBlock } from '../utils/matcher';
 import { type BlockText, unpackLookup } from './lookup-limits';
 import {
@@ -189,7 +189,7 @@ function activeView(meta: ListMeta, header: GenerationHeader): NonNullable<Subsc
     issuedAt: meta.issuedAt,
     expiresAt: meta.expiresAt,
     entries: meta.entries.length,
-    fingerprints: meta.entries.reduce((n, e) => n + e.fingerprintCount, 0),
+    fingerprints: fingerprintTotal(meta),
   };
 }
 

@@ -1,5 +1,5 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from 'idb';
-import type { DecodedList, ListMeta } from '../utils/list-schema';
+import { type DecodedList, fingerprintTotal, type ListMeta } from '../utils/list-schema';
 import {
   INDEX_FORMAT,
   indexLengths,
@@ -334,7 +334,7 @@ function readRecord(
   record: FingerprintsRecord,
   buffer: ArrayBuffer,
 ): { fingerprints: Float64Array[]; index: ListIndex | null } {
-  const count = meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
+  const count = fingerprintTotal(meta);
   if (buffer.byteLength < count * 8) throw new Error(`stored list ${meta.listId} is cut short`);
   const fingerprints = splitFingerprints(meta, new Float64Array(buffer, 0, count));
   const { hashtagKeys } = record;
@@ -400,7 +400,7 @@ async function storedHead(found: Found): Promise<EarlyList> {
 /** Whether the record holds a page directory for `meta`'s fingerprints, ending where they end. */
 function hasPages(record: FingerprintsRecord, meta: ListMeta): boolean {
   const { pageStart } = record;
-  const count = meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
+  const count = fingerprintTotal(meta);
   return (
     pageStart instanceof Uint32Array &&
     pageStart.length === pageDirectoryLength(count, meta.fingerprint.bits) &&

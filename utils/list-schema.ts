@@ -170,6 +170,11 @@ export type ListContext = z.infer<ReturnType<typeof contextSchema>>;
 export type FingerprintParams = z.infer<ReturnType<typeof fingerprintParamsSchema>>;
 export type ListMeta = z.infer<ReturnType<typeof listMetaSchema>>;
 
+/** How many fingerprints the list holds, over all its entries. */
+export function fingerprintTotal(meta: ListMeta): number {
+  return meta.entries.reduce((n, e) => n + e.fingerprintCount, 0);
+}
+
 /** A decoded list: metadata plus, aligned with meta.entries, each entry's sorted fingerprints. */
 export interface DecodedList {
   meta: ListMeta;
